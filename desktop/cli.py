@@ -1,0 +1,346 @@
+"""The command line: ``tokenscope`` opens the window; subcommands work headless.
+
+  tokenscope [--model PATH]          the desktop app
+  tokenscope chat -m MODEL [PROMPT]  chat in the terminal (one-shot or interactive)
+  tokenscope tokenize -m MODEL TEXT  show how a model splits text into tokens
+  tokenscope doctor                  the llama.cpp build, paths, keyring, crash probe
+  tokenscope models ...              find, download and manage models
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from desktop import APP_NAME, __version__
+from desktop.core.errors import TokenscopeError
+
+# --- shared helpers ---------------------------------------------------------------------
+
+
+def _err(msg: str) -> int:
+    print(f"tokenscope: {msg}", file=sys.stderr)
+    return 1
+
+
+def resolve_model(name: str) -> Path:
+    """A .gguf path, or a name from the local library."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    try:
+        from desktop.core import library
+    except ImportError:  # pragma: no cover
+        raise TokenscopeError(f"Model file not found: {name}") from None
+    return library.resolve(name)
+
+
+def _load_engine(args: argparse.Namespace) -> Any:
+    from desktop.core import backend
+    from desktop.core.engine import Engine, LoadOptions
+
+    backend.ensure_working_build()
+    return Engine(
+        resolve_model(args.model),
+        LoadOptions(
+            n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers
+        ),
+    )
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--model", required=True, help="a .gguf file or a library name")
+    p.add_argument("--ctx", type=int, default=4096, help="context window in tokens")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: auto)")
+    p.add_argument("--gpu-layers", type=int, default=0, help="layers to offload (-1: all)")
+
+
+# --- chat -------------------------------------------------------------------------------
+
+
+def _color(p: float) -> str:
+    """ANSI 256-colour foreground for a probability: confident → plain, unsure → red."""
+    if p >= 0.9:
+        return ""
+    if p >= 0.6:
+        return "\x1b[38;5;114m"
+    if p >= 0.3:
+        return "\x1b[38;5;220m"
+    if p >= 0.1:
+        return "\x1b[38;5;208m"
+    return "\x1b[38;5;196m"
+
+
+class _Printer:
+    def __init__(self, out: TextIO, color: bool) -> None:
+        self.out, self.color = out, color
+
+    def token(self, text: str, p: float) -> None:
+        if not text:
+            return
+        c = _color(p) if self.color else ""
+        self.out.write(f"{c}{text}\x1b[0m" if c else text)
+        self.out.flush()
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from desktop.core.sampling import SamplerSettings
+
+    return SamplerSettings(
+        temperature=args.temp,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        min_p=args.min_p,
+        typical_p=args.typical_p,
+        repeat_penalty=args.repeat_penalty,
+        repeat_last_n=args.repeat_last_n,
+        frequency_penalty=args.frequency_penalty,
+        presence_penalty=args.presence_penalty,
+        seed=args.seed,
+    )
+
+
+def _run_turn(session: Any, text: str, printer: _Printer, trace_out: TextIO | None) -> Any:
+    from desktop.core.generation import DoneEvent, TextEvent, TokenEvent
+
+    cancel = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    done = None
+    try:
+        for ev in session.send(text, cancel):
+            if isinstance(ev, TokenEvent):
+                printer.token(ev.text, ev.trace.p_model)
+                if trace_out is not None:
+                    row = ev.trace.to_json(session.settings, session.engine.piece)
+                    trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            elif isinstance(ev, TextEvent):
+                printer.token(ev.text, 1.0)
+            elif isinstance(ev, DoneEvent):
+                done = ev
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
+    printer.out.write("\n")
+    if done is not None and done.reason == "cancelled":
+        print("[stopped]", file=sys.stderr)
+    elif done is not None and done.reason == "context":
+        print("[the context window is full]", file=sys.stderr)
+    return done
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from desktop.core.session import ChatSession
+
+    engine = _load_engine(args)
+    session = ChatSession(
+        engine, _settings(args), system=args.system, max_tokens=args.max_tokens
+    )
+    color = {"always": True, "never": False}.get(
+        args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
+    printer = _Printer(sys.stdout, color)
+    trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
+    try:
+        if args.prompt:
+            _run_turn(session, " ".join(args.prompt), printer, trace_out)
+            return 0
+        print(
+            f"{APP_NAME} chat with {engine.name}. Ctrl+C stops a reply, Ctrl+D or /quit "
+            "exits, /reset starts over.",
+            file=sys.stderr,
+        )
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                print(file=sys.stderr)
+                return 0
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
+                continue
+            if line.strip() in ("/quit", "/exit"):
+                return 0
+            if line.strip() == "/reset":
+                session.messages.clear()
+                continue
+            if line.strip():
+                try:
+                    _run_turn(session, line, printer, trace_out)
+                except TokenscopeError as exc:
+                    print(f"tokenscope: {exc}", file=sys.stderr)
+    finally:
+        if trace_out is not None:
+            trace_out.close()
+        engine.close()
+
+
+# --- tokenize ---------------------------------------------------------------------------
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from desktop.core.trace import piece_text
+
+    engine = _load_engine(args)
+    try:
+        tokens = engine.tokenize(args.text, add_bos=args.bos, special=not args.no_special)
+        rows = [
+            {"id": t, "text": piece_text(engine.piece(t)), "special": engine.is_special(t)}
+            for t in tokens
+        ]
+    finally:
+        engine.close()
+    if args.json:
+        json.dump(
+            {"model": engine.name, "n_tokens": len(rows), "chars": len(args.text), "tokens": rows},
+            sys.stdout,
+            ensure_ascii=False,
+            indent=2,
+        )
+        print()
+        return 0
+    for r in rows:
+        mark = " (special)" if r["special"] else ""
+        print(f"{r['id']:>8}  {r['text']!r}{mark}")
+    ratio = len(args.text) / len(rows) if rows else 0.0
+    print(f"{len(rows)} tokens, {len(args.text)} characters, {ratio:.2f} chars/token")
+    return 0
+
+
+# --- doctor -----------------------------------------------------------------------------
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from desktop.core import backend, paths
+
+    report: dict[str, Any] = {"version": __version__, "python": sys.version.split()[0]}
+    try:
+        info = backend.build_info()
+        report["llama_cpp"] = info.to_dict()
+    except Exception as exc:  # noqa: BLE001 - doctor must report anything
+        report["llama_cpp"] = {"error": f"llama-cpp-python is not usable: {exc}"}
+    report["paths"] = {
+        "data": str(paths.data_dir()),
+        "models": str(paths.models_dir()),
+        "config": str(paths.config_dir()),
+        "cache": str(paths.cache_dir()),
+        "logs": str(paths.log_dir()),
+    }
+    try:
+        import keyring
+
+        report["keyring"] = type(keyring.get_keyring()).__module__ + "." + type(
+            keyring.get_keyring()
+        ).__name__
+    except Exception as exc:  # noqa: BLE001
+        report["keyring"] = f"unavailable: {exc}"
+    probe = backend.check_build(force=args.reprobe) if "error" not in report["llama_cpp"] else None
+    report["probe"] = probe.to_dict() if probe else None
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+    else:
+        ll = report["llama_cpp"]
+        print(f"{APP_NAME} {__version__} (Python {report['python']})")
+        if "error" in ll:
+            print(f"llama.cpp:     {ll['error']}")
+        else:
+            print(f"llama.cpp:     llama-cpp-python {ll['llama_cpp_python']}, backend {ll['backend']}")
+            print(f"GPU offload:   {'yes' if ll['gpu_offload'] else 'no (CPU-only build)'}")
+            print(f"CPU features:  {ll['system_info']}")
+            print(f"library:       {ll['library']}")
+        for k, v in report["paths"].items():
+            print(f"{k + ' dir:':<14} {v}")
+        print(f"keyring:       {report['keyring']}")
+        if probe:
+            print(f"crash probe:   {'OK' if probe.ok else 'FAILED'} — {probe.message}")
+    return 0 if probe is not None and probe.ok else 1
+
+
+# --- the parser -------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="tokenscope", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    p.add_argument("--model", help="open the window with this model loaded")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("chat", help="chat with a model in the terminal")
+    _add_model_args(c)
+    c.add_argument("prompt", nargs="*", help="one-shot prompt (interactive when omitted)")
+    c.add_argument("--system", help="system prompt")
+    c.add_argument("--temp", type=float, default=0.8)
+    c.add_argument("--top-k", type=int, default=40)
+    c.add_argument("--top-p", type=float, default=0.95)
+    c.add_argument("--min-p", type=float, default=0.05)
+    c.add_argument("--typical-p", type=float, default=1.0)
+    c.add_argument("--repeat-penalty", type=float, default=1.0)
+    c.add_argument("--repeat-last-n", type=int, default=64)
+    c.add_argument("--frequency-penalty", type=float, default=0.0)
+    c.add_argument("--presence-penalty", type=float, default=0.0)
+    c.add_argument("--seed", type=int, default=None)
+    c.add_argument("--max-tokens", type=int, default=512)
+    c.add_argument("--trace", help="write one JSON object per generated token to this file")
+    c.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    c.set_defaults(func=cmd_chat)
+
+    t = sub.add_parser("tokenize", help="show the tokens of a text")
+    _add_model_args(t)
+    t.add_argument("text")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--bos", action="store_true", help="add the BOS token as a prompt would")
+    t.add_argument("--no-special", action="store_true", help="treat <|...|> markers as text")
+    t.set_defaults(func=cmd_tokenize)
+
+    d = sub.add_parser("doctor", help="check the llama.cpp build and the install")
+    d.add_argument("--json", action="store_true")
+    d.add_argument("--reprobe", action="store_true", help="run the crash probe again")
+    d.set_defaults(func=cmd_doctor)
+
+    try:
+        from desktop.cli_models import add_models_parser
+    except ImportError:
+        pass
+    else:
+        add_models_parser(sub)
+    return p
+
+
+def _run_gui(model: str | None) -> int:
+    try:
+        from desktop.ui.app import run
+    except ImportError as exc:
+        return _err(
+            f"the desktop window cannot start: {exc}. Install the GUI dependencies "
+            "(bash packaging/install.sh) or use 'tokenscope chat'."
+        )
+    return int(run(model))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from desktop.core.logs import setup_logging
+
+    setup_logging()
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        return _run_gui(args.model)
+    try:
+        return func(args)
+    except TokenscopeError as exc:
+        return _err(str(exc))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

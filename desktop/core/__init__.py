@@ -1,0 +1,1 @@
+"""Headless core of Tokenscope. Never imports Qt."""

@@ -1,0 +1,245 @@
+"""The engine: a llama.cpp model and context, evaluated with KV-cache prefix reuse.
+
+Wraps ``llama_cpp.Llama`` for loading, batching and the KV cache, and reads the last
+position's logits as a zero-copy numpy view (``llama_get_logits_ith``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import ContextOverflowError, ModelLoadError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    n_ctx: int = 4096
+    n_threads: int | None = None  #: None: llama.cpp's default (physical cores)
+    n_gpu_layers: int = 0  #: -1: all layers
+    n_batch: int = 512
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class EvalStats:
+    n_prompt: int  #: tokens in the prompt
+    n_reused: int  #: prompt tokens whose KV cache entries were reused
+    n_evaluated: int  #: prompt tokens actually evaluated
+    seconds: float
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.n_evaluated / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _PieceCache:
+    pieces: dict[int, bytes] = field(default_factory=dict)
+
+
+class Engine:
+    """One loaded model with one context (one sequence)."""
+
+    def __init__(self, path: str | Path, options: LoadOptions | None = None) -> None:
+        self.path = Path(path)
+        self.options = options or LoadOptions()
+        if not self.path.is_file():
+            raise ModelLoadError(f"Model file not found: {self.path}. Choose an existing .gguf file.")
+        from . import gguf_file  # validate before llama.cpp sees the file
+
+        gguf_file.read_info(self.path)
+        import llama_cpp
+
+        self._lib = llama_cpp
+        t0 = time.perf_counter()
+        try:
+            self.llama = llama_cpp.Llama(
+                model_path=str(self.path),
+                n_ctx=self.options.n_ctx,
+                n_threads=self.options.n_threads,
+                n_threads_batch=self.options.n_threads,
+                n_gpu_layers=self.options.n_gpu_layers,
+                n_batch=self.options.n_batch,
+                n_ubatch=self.options.n_batch,
+                logits_all=False,
+                verbose=bool(os.environ.get("TOKENSCOPE_LLAMA_VERBOSE")),
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelLoadError(
+                f"llama.cpp could not load {self.path.name}: {exc}. The file may be damaged, "
+                "or its architecture is newer than this llama.cpp build; try another file or "
+                "update llama-cpp-python."
+            ) from exc
+        self.load_seconds = time.perf_counter() - t0
+        self._vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
+        self._pieces = _PieceCache()
+        self._n_vocab = self.llama.n_vocab()
+        self._logits_ready = False  # the logits buffer holds the last position's logits
+        log.info(
+            "loaded model %s (n_ctx=%d, gpu_layers=%d) in %.2fs",
+            self.path.name, self.n_ctx, self.options.n_gpu_layers, self.load_seconds,
+        )
+
+    # --- facts about the model -------------------------------------------------------
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.llama.n_ctx())
+
+    @property
+    def n_vocab(self) -> int:
+        return self._n_vocab
+
+    @property
+    def n_past(self) -> int:
+        """Tokens currently in the KV cache."""
+        return int(self.llama.n_tokens)
+
+    @property
+    def context_tokens(self) -> list[int]:
+        return self.llama.input_ids[: self.llama.n_tokens].tolist()
+
+    @cached_property
+    def metadata(self) -> dict[str, str]:
+        return dict(self.llama.metadata)
+
+    @property
+    def chat_template(self) -> str | None:
+        return self.metadata.get("tokenizer.chat_template")
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("general.name") or self.path.stem
+
+    @property
+    def bos_id(self) -> int:
+        return int(self.llama.token_bos())
+
+    @property
+    def eos_id(self) -> int:
+        return int(self.llama.token_eos())
+
+    @property
+    def add_bos(self) -> bool:
+        return bool(self._lib.llama_vocab_get_add_bos(self._vocab))
+
+    def is_eog(self, token: int) -> bool:
+        return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+
+    def is_special(self, token: int) -> bool:
+        attr = self._lib.llama_vocab_get_attr(self._vocab, token)
+        special = (
+            self._lib.LLAMA_TOKEN_ATTR_CONTROL
+            | self._lib.LLAMA_TOKEN_ATTR_USER_DEFINED
+            | self._lib.LLAMA_TOKEN_ATTR_UNKNOWN
+        )
+        return bool(attr & special)
+
+    # --- text <-> tokens ---------------------------------------------------------------
+
+    def tokenize(self, text: str, *, add_bos: bool = False, special: bool = True) -> list[int]:
+        """Tokens of ``text``; ``special`` parses markers like <|im_start|> as special tokens."""
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
+
+    def piece(self, token: int) -> bytes:
+        """The raw bytes of one token (special tokens rendered), cached."""
+        cached = self._pieces.pieces.get(token)
+        if cached is not None:
+            return cached
+        size = 64
+        while True:
+            buf = ctypes.create_string_buffer(size)
+            n = self._lib.llama_token_to_piece(self._vocab, token, buf, size, 0, True)
+            if n >= 0:
+                out = buf.raw[:n]
+                break
+            size = -n
+        self._pieces.pieces[token] = out
+        return out
+
+    def detokenize(self, tokens: list[int]) -> bytes:
+        return b"".join(self.piece(t) for t in tokens)
+
+    # --- evaluation ----------------------------------------------------------------------
+
+    def common_prefix(self, tokens: list[int]) -> int:
+        cached = self.llama.input_ids[: self.llama.n_tokens]
+        n = min(len(cached), len(tokens))
+        if n == 0:
+            return 0
+        diff = np.nonzero(cached[:n] != np.asarray(tokens[:n], dtype=cached.dtype))[0]
+        return int(diff[0]) if diff.size else n
+
+    def eval_prompt(self, tokens: list[int]) -> EvalStats:
+        """Make the KV cache hold exactly ``tokens``, evaluating only what is not cached.
+
+        Afterwards ``logits()`` gives the distribution of the next token.
+        """
+        if not tokens:
+            raise ValueError("empty prompt")
+        if len(tokens) >= self.n_ctx:
+            raise ContextOverflowError(len(tokens), self.n_ctx)
+        t0 = time.perf_counter()
+        reuse = self.common_prefix(tokens)
+        if reuse == len(tokens):
+            # everything cached; re-evaluate the last token to get its logits back
+            reuse -= 1
+        if reuse < self.n_past and not self.llama._ctx.kv_cache_seq_rm(-1, reuse, -1):
+            reuse = 0
+            self.llama.reset()
+        self.llama.n_tokens = reuse
+        rest = tokens[reuse:]
+        self._logits_ready = False
+        self.llama.eval(rest)
+        self._logits_ready = True
+        stats = EvalStats(len(tokens), reuse, len(rest), time.perf_counter() - t0)
+        log.debug("prompt: %d tokens, %d reused, %d evaluated", len(tokens), reuse, len(rest))
+        return stats
+
+    def eval_token(self, token: int) -> None:
+        """Append one token to the context and evaluate it."""
+        if self.n_past >= self.n_ctx:
+            raise ContextOverflowError(self.n_past + 1, self.n_ctx)
+        self._logits_ready = False
+        self.llama.eval([token])
+        self._logits_ready = True
+
+    def truncate(self, n: int) -> None:
+        """Forget the context after its first ``n`` tokens."""
+        if n < self.n_past:
+            self.llama._ctx.kv_cache_seq_rm(-1, n, -1)
+            self.llama.n_tokens = n
+            self._logits_ready = False
+
+    def logits(self) -> npt.NDArray[np.float32]:
+        """Logits of the next token: a zero-copy view valid until the next evaluation."""
+        if not self._logits_ready:
+            raise RuntimeError("no logits: evaluate a prompt first")
+        ptr = self._lib.llama_get_logits_ith(self.llama.ctx, -1)
+        return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
+
+    def close(self) -> None:
+        llama = getattr(self, "llama", None)
+        if llama is not None:
+            llama.close()
+            self.llama = None  # type: ignore[assignment]
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

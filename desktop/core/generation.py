@@ -1,0 +1,230 @@
+"""Generation: prompt tokens in, a stream of traced tokens out.
+
+``generate`` is a plain iterator of events, cancellable from another thread: the UI's
+worker and the CLI both just loop over it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .engine import Engine, EvalStats
+from .sampling import Candidates, SamplerSettings, draw, history_counts, run_chain, top_indices
+from .trace import STORED_CANDIDATES, StepTrace
+
+_LN2 = math.log(2.0)
+
+
+@dataclass
+class PromptEvent:
+    stats: EvalStats
+
+
+@dataclass
+class TokenEvent:
+    trace: StepTrace
+    text: str  #: text to append to the reply now (complete characters only; may be "")
+
+
+@dataclass
+class TextEvent:
+    """Text held back until the end (a stop-string prefix that was not one)."""
+
+    text: str
+
+
+@dataclass
+class DoneEvent:
+    reason: str  #: "eog", "stop", "length", "context" or "cancelled"
+    text: str  #: the whole reply text
+    traces: list[StepTrace]
+    prompt: EvalStats
+    seed: int
+    first_token_seconds: float  #: from the start to the first sampled token
+    gen_seconds: float  #: from the first sampled token to the last
+
+    @property
+    def gen_tokens_per_second(self) -> float:
+        n = len(self.traces) - 1
+        return n / self.gen_seconds if n > 0 and self.gen_seconds > 0 else 0.0
+
+
+Event = PromptEvent | TokenEvent | TextEvent | DoneEvent
+
+
+@dataclass
+class _StopFilter:
+    """Holds back text that could be the start of a stop string."""
+
+    stops: Sequence[str]
+    pending: str = ""
+    emitted: list[str] = field(default_factory=list)
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        """Returns (text safe to show now, whether a stop string was hit)."""
+        self.pending += text
+        for s in self.stops:
+            i = self.pending.find(s)
+            if i >= 0:
+                out = self.pending[:i]
+                self.pending = ""
+                self.emitted.append(out)
+                return out, True
+        hold = 0
+        for s in self.stops:
+            for n in range(min(len(s) - 1, len(self.pending)), 0, -1):
+                if self.pending.endswith(s[:n]):
+                    hold = max(hold, n)
+                    break
+        out = self.pending[: len(self.pending) - hold]
+        self.pending = self.pending[len(out) :]
+        self.emitted.append(out)
+        return out, False
+
+    def flush(self) -> str:
+        out, self.pending = self.pending, ""
+        self.emitted.append(out)
+        return out
+
+
+class Tracer:
+    """Turns the engine's current logits into a sampled token and its StepTrace."""
+
+    def __init__(self, engine: Engine, settings: SamplerSettings, rng: np.random.Generator):
+        self.engine = engine
+        self.settings = settings
+        self.rng = rng
+        self._buf = np.empty(engine.n_vocab, dtype=np.float32)
+        self._all_ids = np.arange(engine.n_vocab, dtype=np.int32)
+        self._history_len = max(64, settings.repeat_last_n)
+        self._full_chain = not (0 < settings.top_k <= STORED_CANDIDATES)
+
+    def step(self, index: int) -> StepTrace:
+        s, x, buf = self.settings, self.engine.logits(), self._buf
+        n_past = self.engine.n_past
+        history = self.engine.llama.input_ids[max(0, n_past - self._history_len) : n_past]
+        history = history.astype(np.int32)
+
+        # the raw model distribution: log-sum-exp and entropy over the whole vocabulary
+        m = float(x.max())
+        np.subtract(x, np.float32(m), out=buf)
+        np.exp(buf, out=buf)
+        z = float(buf.sum())
+        lse = m + math.log(z)
+        entropy = max(0.0, (lse - float(np.dot(buf, x)) / z) / _LN2)
+
+        # candidates: the top K by raw logit, plus every token the penalties touch
+        counts = history_counts(history.tolist(), s.repeat_last_n) if s.penalties_active else {}
+        k = STORED_CANDIDATES + len(counts)
+        ids = top_indices(x, k).astype(np.int32)
+        order = np.argsort(-x[ids], kind="stable")[:k]
+        ids = ids[order]
+        if counts:
+            extra = np.setdiff1d(np.fromiter(counts, dtype=np.int32), ids)
+            ids = np.concatenate((ids, extra[np.argsort(-x[extra], kind="stable")]))
+        cand_logits = x[ids]
+
+        if self._full_chain:
+            chain = run_chain(Candidates(self._all_ids, x.copy(), by_id=True), s, counts)
+        else:
+            chain = run_chain(Candidates(ids, cand_logits.copy(), sorted=True), s, counts)
+        self.last_chain = chain
+        token, p_sample = draw(chain.final, self.rng)
+
+        logit = float(x[token])
+        where = np.nonzero(ids == token)[0]
+        rank = int(where[0]) + 1 if where.size else int((x > logit).sum()) + 1
+        return StepTrace(
+            index=index,
+            position=n_past,
+            token=token,
+            piece=self.engine.piece(token),
+            p_model=math.exp(logit - lse),
+            p_sample=p_sample,
+            rank=rank,
+            entropy=entropy,
+            lse=lse,
+            logit=logit,
+            cand_ids=ids,
+            cand_logits=cand_logits,
+            history=history,
+        )
+
+
+def generate(
+    engine: Engine,
+    prompt: list[int],
+    settings: SamplerSettings,
+    *,
+    max_tokens: int = 512,
+    stop: Sequence[str] = (),
+    cancel: threading.Event | None = None,
+) -> Iterator[Event]:
+    """Evaluate ``prompt`` (reusing the KV cache) and generate up to ``max_tokens`` tokens.
+
+    Yields one PromptEvent, a TokenEvent per token, then a DoneEvent. Setting ``cancel``
+    stops before the next token is computed.
+    """
+    cancel = cancel or threading.Event()
+    seed = settings.seed if settings.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    rng = np.random.default_rng(seed)
+    t0 = time.perf_counter()
+    stats = engine.eval_prompt(prompt)
+    yield PromptEvent(stats)
+
+    tracer = Tracer(engine, settings, rng)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    stops = _StopFilter(list(stop))
+    traces: list[StepTrace] = []
+    reason = "length"
+    t_first = t_prev = time.perf_counter()
+    for index in range(max_tokens):
+        if cancel.is_set():
+            reason = "cancelled"
+            break
+        trace = tracer.step(index)
+        now = time.perf_counter()
+        trace.seconds = now - t_prev
+        t_prev = now
+        if index == 0:
+            t_first = now
+        traces.append(trace)
+        if engine.is_eog(trace.token):
+            yield TokenEvent(trace, "")
+            reason = "eog"
+            break
+        text, hit = stops.feed(decoder.decode(trace.piece))
+        yield TokenEvent(trace, text)
+        if hit:
+            reason = "stop"
+            break
+        if index + 1 == max_tokens:
+            break
+        if engine.n_past >= engine.n_ctx:
+            reason = "context"
+            break
+        if cancel.is_set():
+            reason = "cancelled"
+            break
+        engine.eval_token(trace.token)
+
+    if reason != "stop":
+        tail = stops.feed(decoder.decode(b"", final=True))[0] + stops.flush()
+        if tail:
+            yield TextEvent(tail)
+    yield DoneEvent(
+        reason=reason,
+        text="".join(stops.emitted),
+        traces=traces,
+        prompt=stats,
+        seed=seed,
+        first_token_seconds=(t_first - t0) if traces else 0.0,
+        gen_seconds=t_prev - t_first,
+    )

@@ -1,0 +1,295 @@
+"""The sampling pipeline: llama.cpp's sampler chain, one small function per stage.
+
+A stage takes the current candidates (token ids with their logits, any order unless
+noted) and returns the candidates it keeps, possibly with changed logits. The chain is
+data (``STAGES``) in llama.cpp's default order (common/common.h):
+penalties → top_k → typical_p → top_p → min_p → temperature → dist.
+
+Each function mirrors the corresponding ``llama_sampler_*_apply`` in llama.cpp's
+``src/llama-sampler.cpp``; ``tests/core/test_sampling.py`` proves on real logits that
+they keep the same candidates with the same probabilities.
+
+Everything here runs on numpy arrays of any size: on the full vocabulary, or on a stored
+subset of it for "what if" replays without the model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+IdArray = npt.NDArray[np.int32]
+LogitArray = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Sampler settings; the defaults are llama.cpp's."""
+
+    temperature: float = 0.8
+    top_k: int = 40
+    top_p: float = 0.95
+    min_p: float = 0.05
+    typical_p: float = 1.0
+    repeat_penalty: float = 1.0
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    repeat_last_n: int = 64
+    seed: int | None = None
+    min_keep: int = 1
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature <= 0.0
+
+    @property
+    def penalties_active(self) -> bool:
+        return self.repeat_last_n != 0 and (
+            self.repeat_penalty != 1.0
+            or self.frequency_penalty != 0.0
+            or self.presence_penalty != 0.0
+        )
+
+    def with_(self, **changes: Any) -> SamplerSettings:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SamplerSettings:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Candidates:
+    """Token ids and their (float32) logits; ``sorted`` means by logit, descending."""
+
+    ids: IdArray
+    logits: LogitArray
+    sorted: bool = False
+    #: True when ``ids`` is exactly ``arange(n_vocab)``: lookups by id are direct indexing.
+    by_id: bool = False
+
+    def __len__(self) -> int:
+        return int(self.ids.shape[0])
+
+    def sort(self) -> Candidates:
+        if self.sorted:
+            return self
+        order = np.argsort(-self.logits, kind="stable")
+        return Candidates(self.ids[order], self.logits[order], True)
+
+    def take(self, index: npt.NDArray[np.intp] | slice, keep_sorted: bool) -> Candidates:
+        return Candidates(self.ids[index], self.logits[index], keep_sorted)
+
+    def probs(self) -> npt.NDArray[np.float32]:
+        """Softmax over these candidates (float32, as llama.cpp computes it)."""
+        return softmax(self.logits)
+
+
+def softmax(logits: LogitArray) -> npt.NDArray[np.float32]:
+    finite = logits[np.isfinite(logits)]
+    if finite.size == 0:
+        return np.full(logits.shape, 1.0 / max(1, logits.size), dtype=np.float32)
+    e = np.exp(logits - finite.max(), dtype=np.float32)
+    return (e / e.sum(dtype=np.float32)).astype(np.float32)
+
+
+def history_counts(history: Iterable[int], last_n: int) -> Counter[int]:
+    """Token counts over the last ``last_n`` tokens (-1: all), as the penalties sampler keeps."""
+    tokens = list(history)
+    if last_n == 0:
+        return Counter()
+    if last_n > 0:
+        tokens = tokens[-last_n:]
+    return Counter(tokens)
+
+
+def top_indices(x: LogitArray, k: int, groups: int = 32) -> npt.NDArray[np.intp]:
+    """Indices of at least the ``k`` largest values of ``x`` (a superset, unordered).
+
+    Much faster than ``argpartition`` on a vocabulary-sized array: split ``x`` into
+    ``groups`` rows, take the column maxima, and keep everything at or above the k-th
+    largest column maximum (k columns reach it, so at least k values do).
+    """
+    cols = x.shape[0] // groups
+    if cols <= k:
+        return np.arange(x.shape[0])
+    n = cols * groups
+    col_max = x[:n].reshape(groups, cols).max(axis=0)
+    threshold = np.partition(col_max, cols - k)[cols - k]
+    idx = np.flatnonzero(x[:n] >= threshold)
+    if n < x.shape[0]:
+        idx = np.concatenate((idx, np.arange(n, x.shape[0])))
+    return idx
+
+
+# --- the stages ---------------------------------------------------------------------
+
+
+def penalties(c: Candidates, s: SamplerSettings, counts: Mapping[int, int]) -> Candidates:
+    """Repetition (multiplicative), frequency and presence penalties (llama.cpp's rules)."""
+    if not s.penalties_active or not counts:
+        return c
+    logits = c.logits.copy()
+    ids = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+    n = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+    if c.by_id:
+        pos = ids[ids < len(c)].astype(np.intp)
+        n = n[ids < len(c)]
+    else:
+        where = {int(t): i for i, t in enumerate(c.ids)}
+        found = [(where[int(t)], k) for t, k in zip(ids, n) if int(t) in where]
+        pos = np.array([p for p, _ in found], dtype=np.intp)
+        n = np.array([k for _, k in found], dtype=np.float32)
+    if pos.size:
+        x = logits[pos]
+        x = np.where(
+            x <= 0, x * np.float32(s.repeat_penalty), x / np.float32(s.repeat_penalty)
+        ).astype(np.float32)
+        x -= n * np.float32(s.frequency_penalty) + np.float32(s.presence_penalty)
+        logits[pos] = x
+    return Candidates(c.ids, logits, False, c.by_id)
+
+
+def top_k(c: Candidates, s: SamplerSettings) -> Candidates:
+    if s.top_k <= 0:
+        return c
+    k = min(s.top_k, len(c))
+    c = c.sort() if k == len(c) or len(c) <= 4096 else _partial_sort(c, k)
+    return c.take(slice(0, k), True)
+
+
+def _partial_sort(c: Candidates, k: int) -> Candidates:
+    part = np.argpartition(-c.logits, k - 1)[:k]
+    sub = Candidates(c.ids[part], c.logits[part], False).sort()
+    return sub
+
+
+def typical_p(c: Candidates, s: SamplerSettings) -> Candidates:
+    if s.typical_p >= 1.0:
+        return c
+    c = c.sort()
+    p = c.probs()
+    with np.errstate(divide="ignore"):
+        logp = np.log(p)
+    entropy = np.float32(-(p * np.where(p > 0, logp, 0)).sum(dtype=np.float32))
+    shifted = np.abs(-logp - entropy)
+    order = np.argsort(shifted, kind="stable")
+    cum = np.cumsum(p[order], dtype=np.float32)
+    over = np.nonzero(cum > np.float32(s.typical_p))[0]
+    min_keep = max(1, s.min_keep)
+    last = len(c)
+    for i in over:  # first index where cum > p and at least min_keep kept
+        if i >= min_keep - 1:
+            last = int(i) + 1
+            break
+    return c.take(order[:last], False)
+
+
+def top_p(c: Candidates, s: SamplerSettings) -> Candidates:
+    if s.top_p >= 1.0:
+        return c
+    c = c.sort()
+    cum = np.cumsum(c.probs(), dtype=np.float32)
+    reached = np.nonzero(cum >= np.float32(s.top_p))[0]
+    last = len(c)
+    for i in reached:
+        if i + 1 >= s.min_keep:
+            last = int(i) + 1
+            break
+    return c.take(slice(0, last), True)
+
+
+def min_p(c: Candidates, s: SamplerSettings) -> Candidates:
+    if s.min_p <= 0.0 or len(c) == 0:
+        return c
+    threshold = np.float32(c.logits.max() + np.float32(math.log(s.min_p)))
+    keep = np.nonzero(c.logits >= threshold)[0]
+    if keep.size >= max(1, s.min_keep):
+        return c.take(keep, c.sorted)
+    c = c.sort()
+    return c.take(slice(0, max(1, s.min_keep)), True)
+
+
+def temperature(c: Candidates, s: SamplerSettings) -> Candidates:
+    """Divide logits by the temperature; at temperature <= 0 only the best token stays."""
+    if len(c) == 0:
+        return c
+    if s.temperature <= 0.0:
+        best = int(np.argmax(c.logits))  # first maximum, as llama.cpp's scan
+        return c.take(np.array([best]), True)
+    return Candidates(c.ids, (c.logits / np.float32(s.temperature)).astype(np.float32), c.sorted)
+
+
+Stage = Callable[[Candidates, SamplerSettings], Candidates]
+
+#: The chain as data, in llama.cpp's default order. Penalties take the history too.
+STAGES: tuple[tuple[str, Stage], ...] = (
+    ("top_k", top_k),
+    ("typical_p", typical_p),
+    ("top_p", top_p),
+    ("min_p", min_p),
+    ("temperature", temperature),
+)
+STAGE_NAMES: tuple[str, ...] = ("raw", "penalties", *(n for n, _ in STAGES))
+
+
+@dataclass
+class ChainResult:
+    """Every stage's output, in order: ``raw`` (the input), ``penalties``, … ``temperature``.
+
+    The last entry is the final distribution that the token is drawn from.
+    """
+
+    stages: list[tuple[str, Candidates]] = field(default_factory=list)
+
+    @property
+    def final(self) -> Candidates:
+        return self.stages[-1][1]
+
+    def stage(self, name: str) -> Candidates:
+        for n, c in self.stages:
+            if n == name:
+                return c
+        raise KeyError(name)
+
+    def cut_at(self, ids: IdArray) -> npt.NDArray[np.int8]:
+        """For each id: the index in STAGE_NAMES of the stage that removed it, or -1 if kept."""
+        out = np.full(ids.shape, -1, dtype=np.int8)
+        for i, (_, c) in enumerate(self.stages):
+            gone = (out == -1) & ~np.isin(ids, c.ids)
+            out[gone] = i
+        return out
+
+
+def run_chain(
+    c: Candidates, s: SamplerSettings, counts: Mapping[int, int] | None = None
+) -> ChainResult:
+    """Run every stage in order and record each one's output."""
+    result = ChainResult([("raw", c)])
+    c = penalties(c, s, counts or {})
+    result.stages.append(("penalties", c))
+    for name, stage in STAGES:
+        c = stage(c, s)
+        result.stages.append((name, c))
+    return result
+
+
+def draw(final: Candidates, rng: np.random.Generator) -> tuple[int, float]:
+    """Pick a token from the final distribution; returns (token id, its probability)."""
+    p = final.probs()
+    if len(final) == 1:
+        return int(final.ids[0]), float(p[0])
+    cum = np.cumsum(p, dtype=np.float64)
+    i = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+    i = min(i, len(final) - 1)
+    return int(final.ids[i]), float(p[i])

