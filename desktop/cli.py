@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from desktop import APP_NAME, __version__
+from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
 from desktop.core.errors import TokenscopeError
 
 # --- shared helpers ---------------------------------------------------------------------
@@ -142,7 +143,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
     engine = _load_engine(args)
     session = ChatSession(
-        engine, _settings(args), system=args.system, max_tokens=args.max_tokens
+        engine, _settings(args), system=args.system or None, max_tokens=args.max_tokens
     )
     color = {"always": True, "never": False}.get(
         args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR")
@@ -190,6 +191,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     from desktop.core.trace import piece_text
 
     engine = _load_engine(args)
+    name = engine.name
     try:
         tokens = engine.tokenize(args.text, add_bos=args.bos, special=not args.no_special)
         rows = [
@@ -200,7 +202,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         engine.close()
     if args.json:
         json.dump(
-            {"model": engine.name, "n_tokens": len(rows), "chars": len(args.text), "tokens": rows},
+            {"model": name, "n_tokens": len(rows), "chars": len(args.text), "tokens": rows},
             sys.stdout,
             ensure_ascii=False,
             indent=2,
@@ -225,7 +227,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     try:
         info = backend.build_info()
         report["llama_cpp"] = info.to_dict()
-    except Exception as exc:  # noqa: BLE001 - doctor must report anything
+    except Exception as exc:
         report["llama_cpp"] = {"error": f"llama-cpp-python is not usable: {exc}"}
     report["paths"] = {
         "data": str(paths.data_dir()),
@@ -240,7 +242,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         report["keyring"] = type(keyring.get_keyring()).__module__ + "." + type(
             keyring.get_keyring()
         ).__name__
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         report["keyring"] = f"unavailable: {exc}"
     probe = backend.check_build(force=args.reprobe) if "error" not in report["llama_cpp"] else None
     report["probe"] = probe.to_dict() if probe else None
@@ -253,7 +255,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         if "error" in ll:
             print(f"llama.cpp:     {ll['error']}")
         else:
-            print(f"llama.cpp:     llama-cpp-python {ll['llama_cpp_python']}, backend {ll['backend']}")
+            print(
+                f"llama.cpp:     llama-cpp-python {ll['llama_cpp_python']}, "
+                f"backend {ll['backend']}"
+            )
             print(f"GPU offload:   {'yes' if ll['gpu_offload'] else 'no (CPU-only build)'}")
             print(f"CPU features:  {ll['system_info']}")
             print(f"library:       {ll['library']}")
@@ -277,7 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("chat", help="chat with a model in the terminal")
     _add_model_args(c)
     c.add_argument("prompt", nargs="*", help="one-shot prompt (interactive when omitted)")
-    c.add_argument("--system", help="system prompt")
+    c.add_argument(
+        "--system", default=DEFAULT_SYSTEM_PROMPT,
+        help=f'system prompt (default: "{DEFAULT_SYSTEM_PROMPT}"; "" for none)',
+    )
     c.add_argument("--temp", type=float, default=0.8)
     c.add_argument("--top-k", type=int, default=40)
     c.add_argument("--top-p", type=float, default=0.95)

@@ -19,6 +19,7 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from . import paths
 from .errors import BackendCrashError
@@ -64,16 +65,18 @@ def _library_path() -> str:
 
 
 def _devices() -> list[str]:
+    """The compute devices llama.cpp sees, where the bindings expose ggml's device API."""
     import llama_cpp
 
+    lib: Any = llama_cpp
     out = []
     try:
-        for i in range(llama_cpp.ggml_backend_dev_count()):
-            dev = llama_cpp.ggml_backend_dev_get(i)
-            name = llama_cpp.ggml_backend_dev_name(dev)
-            desc = llama_cpp.ggml_backend_dev_description(dev)
+        for i in range(lib.ggml_backend_dev_count()):
+            dev = lib.ggml_backend_dev_get(i)
+            name = lib.ggml_backend_dev_name(dev)
+            desc = lib.ggml_backend_dev_description(dev)
             out.append(f"{name.decode()}: {desc.decode()}")
-    except (AttributeError, OSError):  # older bindings without the device API
+    except (AttributeError, OSError):  # bindings without the device API (0.3.x)
         pass
     return out
 
@@ -145,16 +148,18 @@ def _describe_exit(code: int) -> str:
     return f"exit status {code}"
 
 
-def run_probe(timeout: float = 120.0) -> ProbeResult:
-    """Run the crash probe in a subprocess (uncached)."""
+def run_probe(timeout: float = 120.0, command: list[str] | None = None) -> ProbeResult:
+    """Run the crash probe in a subprocess (uncached). ``command`` replaces the child's
+    command line (the model path is appended), e.g. to test how a crash is reported."""
     from .tiny_model import write_tiny_llama
 
     key = build_info().key
+    child = command or [sys.executable, "-m", "desktop.core.backend", "--probe-child"]
     with tempfile.TemporaryDirectory(prefix="tokenscope-probe-") as tmp:
         model = write_tiny_llama(Path(tmp) / "probe.gguf")
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "desktop.core.backend", "--probe-child", str(model)],
+                [*child, str(model)],
                 capture_output=True,
                 text=True,
                 timeout=timeout,

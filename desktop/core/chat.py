@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import SecurityError
@@ -31,6 +32,9 @@ FALLBACK_TEMPLATE = (
     "{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}"
 )
 FALLBACK_STOPS = ("\nUser:",)
+
+#: The system prompt new chats start with (small models answer far better with one).
+DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
 
 #: Rendered prompts longer than this are refused (a hostile template could loop out).
 MAX_PROMPT_CHARS = 4_000_000
@@ -65,7 +69,8 @@ class ChatTemplate:
     def render(self, messages: Sequence[Message], add_generation_prompt: bool = True) -> str:
         self._formatter.add_generation_prompt = add_generation_prompt
         try:
-            out = self._formatter(messages=[m.as_dict() for m in messages]).prompt
+            msgs: Any = [m.as_dict() for m in messages]
+            out = self._formatter(messages=msgs).prompt
         except SecurityError as exc:
             raise TemplateError(
                 "The model's chat template tried to reach Python internals and was stopped "

@@ -46,6 +46,26 @@ class EvalStats:
         return self.n_evaluated / self.seconds if self.seconds > 0 else 0.0
 
 
+_LOG_CALLBACK: Any = None
+
+
+def _route_llama_logs(llama_cpp: Any) -> None:
+    """Send llama.cpp's own log lines to our log file instead of the terminal."""
+    global _LOG_CALLBACK
+    if _LOG_CALLBACK is not None or os.environ.get("TOKENSCOPE_LLAMA_VERBOSE"):
+        return
+    llama_log = logging.getLogger("llama.cpp")
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, user_data: Any) -> None:
+        line = text.decode("utf-8", "replace").rstrip()
+        if line:
+            llama_log.log(logging.WARNING if level in (3, 4) else logging.DEBUG, "%s", line)
+
+    _LOG_CALLBACK = callback  # keep a reference: llama.cpp calls it later
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+
+
 @dataclass
 class _PieceCache:
     pieces: dict[int, bytes] = field(default_factory=dict)
@@ -58,18 +78,26 @@ class Engine:
         self.path = Path(path)
         self.options = options or LoadOptions()
         if not self.path.is_file():
-            raise ModelLoadError(f"Model file not found: {self.path}. Choose an existing .gguf file.")
+            raise ModelLoadError(
+                f"Model file not found: {self.path}. Choose an existing .gguf file."
+            )
         from . import gguf_file  # validate before llama.cpp sees the file
 
-        gguf_file.read_info(self.path)
+        self.info = gguf_file.read_info(self.path)
         import llama_cpp
 
+        _route_llama_logs(llama_cpp)
         self._lib = llama_cpp
+        n_ctx = self.options.n_ctx
+        if self.info.context_length and n_ctx > self.info.context_length:
+            log.info("n_ctx %d exceeds the model's training context; using %d",
+                     n_ctx, self.info.context_length)
+            n_ctx = self.info.context_length
         t0 = time.perf_counter()
         try:
             self.llama = llama_cpp.Llama(
                 model_path=str(self.path),
-                n_ctx=self.options.n_ctx,
+                n_ctx=n_ctx,
                 n_threads=self.options.n_threads,
                 n_threads_batch=self.options.n_threads,
                 n_gpu_layers=self.options.n_gpu_layers,
@@ -88,7 +116,10 @@ class Engine:
         self._vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
         self._pieces = _PieceCache()
         self._n_vocab = self.llama.n_vocab()
+        self._n_ctx = min(int(self.llama.n_ctx()), int(self.llama.input_ids.shape[0]))
         self._logits_ready = False  # the logits buffer holds the last position's logits
+        self._logits_view: npt.NDArray[np.float32] | None = None
+        self._logits_address: int | None = None
         log.info(
             "loaded model %s (n_ctx=%d, gpu_layers=%d) in %.2fs",
             self.path.name, self.n_ctx, self.options.n_gpu_layers, self.load_seconds,
@@ -98,7 +129,9 @@ class Engine:
 
     @property
     def n_ctx(self) -> int:
-        return int(self.llama.n_ctx())
+        """The context window in tokens (llama.cpp may round the requested size up; the
+        binding's token buffer keeps the requested size, so use the smaller)."""
+        return self._n_ctx
 
     @property
     def n_vocab(self) -> int:
@@ -230,7 +263,11 @@ class Engine:
         if not self._logits_ready:
             raise RuntimeError("no logits: evaluate a prompt first")
         ptr = self._lib.llama_get_logits_ith(self.llama.ctx, -1)
-        return np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
+        address = ctypes.cast(ptr, ctypes.c_void_p).value
+        if self._logits_view is None or address != self._logits_address:
+            self._logits_view = np.ctypeslib.as_array(ptr, shape=(self._n_vocab,))
+            self._logits_address = address
+        return self._logits_view
 
     def close(self) -> None:
         llama = getattr(self, "llama", None)

@@ -11,12 +11,21 @@ import math
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .engine import Engine, EvalStats
-from .sampling import Candidates, SamplerSettings, draw, history_counts, run_chain, top_indices
+from .sampling import (
+    Candidates,
+    SamplerSettings,
+    draw,
+    final_candidates,
+    history_counts,
+    run_chain,
+    top_indices,
+)
 from .trace import STORED_CANDIDATES, StepTrace
 
 _LN2 = math.log(2.0)
@@ -59,39 +68,48 @@ class DoneEvent:
 Event = PromptEvent | TokenEvent | TextEvent | DoneEvent
 
 
-@dataclass
-class _StopFilter:
-    """Holds back text that could be the start of a stop string."""
+class TextStream:
+    """Token bytes in, displayable text out: never a broken character, never a stop string.
 
-    stops: Sequence[str]
-    pending: str = ""
-    emitted: list[str] = field(default_factory=list)
+    Bytes of a character split across tokens are held until the character is complete
+    (UTF-8 incremental decoding); text that could be the start of a stop string is held
+    until it is known not to be one.
+    """
 
-    def feed(self, text: str) -> tuple[str, bool]:
+    def __init__(self, stops: Sequence[str] = ()) -> None:
+        self.stops = [s for s in stops if s]
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending = ""
+        self.emitted: list[str] = []
+
+    def feed(self, piece: bytes) -> tuple[str, bool]:
         """Returns (text safe to show now, whether a stop string was hit)."""
-        self.pending += text
+        self._pending += self._decoder.decode(piece)
         for s in self.stops:
-            i = self.pending.find(s)
+            i = self._pending.find(s)
             if i >= 0:
-                out = self.pending[:i]
-                self.pending = ""
-                self.emitted.append(out)
-                return out, True
+                return self._emit(self._pending[:i]), True
         hold = 0
         for s in self.stops:
-            for n in range(min(len(s) - 1, len(self.pending)), 0, -1):
-                if self.pending.endswith(s[:n]):
+            for n in range(min(len(s) - 1, len(self._pending)), 0, -1):
+                if self._pending.endswith(s[:n]):
                     hold = max(hold, n)
                     break
-        out = self.pending[: len(self.pending) - hold]
-        self.pending = self.pending[len(out) :]
-        self.emitted.append(out)
-        return out, False
+        return self._emit(self._pending[: len(self._pending) - hold], keep=hold), False
 
-    def flush(self) -> str:
-        out, self.pending = self.pending, ""
+    def finish(self) -> str:
+        """Whatever is still held back (an incomplete character becomes U+FFFD)."""
+        self._pending += self._decoder.decode(b"", final=True)
+        return self._emit(self._pending)
+
+    def _emit(self, out: str, keep: int = 0) -> str:
+        self._pending = self._pending[len(self._pending) - keep :] if keep else ""
         self.emitted.append(out)
         return out
+
+    @property
+    def text(self) -> str:
+        return "".join(self.emitted)
 
 
 class Tracer:
@@ -109,37 +127,36 @@ class Tracer:
     def step(self, index: int) -> StepTrace:
         s, x, buf = self.settings, self.engine.logits(), self._buf
         n_past = self.engine.n_past
-        history = self.engine.llama.input_ids[max(0, n_past - self._history_len) : n_past]
-        history = history.astype(np.int32)
+        history = self.engine.llama.input_ids[max(0, n_past - self._history_len) : n_past].copy()
+
+        # candidates: the top K by raw logit (found in one read of the logits)
+        counts = history_counts(history.tolist(), s.repeat_last_n) if s.penalties_active else {}
+        k = STORED_CANDIDATES + len(counts)
+        idx, m = top_indices(x, k)
+        ids: npt.NDArray[np.int32] = idx[np.argsort(-x[idx], kind="stable")[:k]].astype(np.int32)
+        if counts:  # plus every token the penalties touch (all below the top K)
+            extra = np.setdiff1d(np.fromiter(counts, dtype=np.int32), ids)
+            ids = np.concatenate((ids, extra[np.argsort(-x[extra], kind="stable")]))
+        cand_logits = x[ids]
 
         # the raw model distribution: log-sum-exp and entropy over the whole vocabulary
-        m = float(x.max())
         np.subtract(x, np.float32(m), out=buf)
         np.exp(buf, out=buf)
         z = float(buf.sum())
         lse = m + math.log(z)
         entropy = max(0.0, (lse - float(np.dot(buf, x)) / z) / _LN2)
 
-        # candidates: the top K by raw logit, plus every token the penalties touch
-        counts = history_counts(history.tolist(), s.repeat_last_n) if s.penalties_active else {}
-        k = STORED_CANDIDATES + len(counts)
-        ids = top_indices(x, k).astype(np.int32)
-        order = np.argsort(-x[ids], kind="stable")[:k]
-        ids = ids[order]
-        if counts:
-            extra = np.setdiff1d(np.fromiter(counts, dtype=np.int32), ids)
-            ids = np.concatenate((ids, extra[np.argsort(-x[extra], kind="stable")]))
-        cand_logits = x[ids]
-
         if self._full_chain:
-            chain = run_chain(Candidates(self._all_ids, x.copy(), by_id=True), s, counts)
+            final = run_chain(Candidates(self._all_ids, x.copy(), by_id=True), s, counts).final
+        elif counts:
+            final = run_chain(Candidates(ids, cand_logits, sorted=True), s, counts).final
         else:
-            chain = run_chain(Candidates(ids, cand_logits.copy(), sorted=True), s, counts)
-        self.last_chain = chain
-        token, p_sample = draw(chain.final, self.rng)
+            final = final_candidates(Candidates(ids, cand_logits, sorted=True), s)
+        self.last_final = final
+        token, p_sample = draw(final, self.rng)
 
         logit = float(x[token])
-        where = np.nonzero(ids == token)[0]
+        where = np.flatnonzero(ids == token)
         rank = int(where[0]) + 1 if where.size else int((x > logit).sum()) + 1
         return StepTrace(
             index=index,
@@ -166,26 +183,29 @@ def generate(
     max_tokens: int = 512,
     stop: Sequence[str] = (),
     cancel: threading.Event | None = None,
+    first_index: int = 0,
 ) -> Iterator[Event]:
     """Evaluate ``prompt`` (reusing the KV cache) and generate up to ``max_tokens`` tokens.
 
     Yields one PromptEvent, a TokenEvent per token, then a DoneEvent. Setting ``cancel``
-    stops before the next token is computed.
+    stops before the next token is computed. ``first_index`` numbers the traces of a reply
+    that continues earlier tokens (already at the end of ``prompt``).
     """
     cancel = cancel or threading.Event()
-    seed = settings.seed if settings.seed is not None else int(np.random.SeedSequence().entropy % 2**32)
+    seed = settings.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     stats = engine.eval_prompt(prompt)
     yield PromptEvent(stats)
 
     tracer = Tracer(engine, settings, rng)
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    stops = _StopFilter(list(stop))
+    stream = TextStream(stop)
     traces: list[StepTrace] = []
     reason = "length"
     t_first = t_prev = time.perf_counter()
-    for index in range(max_tokens):
+    for index in range(first_index, first_index + max_tokens):
         if cancel.is_set():
             reason = "cancelled"
             break
@@ -193,19 +213,19 @@ def generate(
         now = time.perf_counter()
         trace.seconds = now - t_prev
         t_prev = now
-        if index == 0:
+        if index == first_index:
             t_first = now
         traces.append(trace)
         if engine.is_eog(trace.token):
             yield TokenEvent(trace, "")
             reason = "eog"
             break
-        text, hit = stops.feed(decoder.decode(trace.piece))
+        text, hit = stream.feed(trace.piece)
         yield TokenEvent(trace, text)
         if hit:
             reason = "stop"
             break
-        if index + 1 == max_tokens:
+        if index + 1 == first_index + max_tokens:
             break
         if engine.n_past >= engine.n_ctx:
             reason = "context"
@@ -216,12 +236,12 @@ def generate(
         engine.eval_token(trace.token)
 
     if reason != "stop":
-        tail = stops.feed(decoder.decode(b"", final=True))[0] + stops.flush()
+        tail = stream.finish()
         if tail:
             yield TextEvent(tail)
     yield DoneEvent(
         reason=reason,
-        text="".join(stops.emitted),
+        text=stream.text,
         traces=traces,
         prompt=stats,
         seed=seed,

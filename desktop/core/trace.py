@@ -14,13 +14,20 @@ from __future__ import annotations
 import codecs
 import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .sampling import STAGE_NAMES, Candidates, ChainResult, SamplerSettings, history_counts, run_chain
+from .sampling import (
+    STAGE_NAMES,
+    Candidates,
+    ChainResult,
+    SamplerSettings,
+    history_counts,
+    run_chain,
+)
 
 #: Candidates stored per token (by raw logit). At least 64, so what-if is exact for top_k <= 64.
 STORED_CANDIDATES = 64
@@ -88,6 +95,21 @@ class StepTrace:
                 {"token": tid, "p_model": p, "kept_by": list(STAGE_NAMES[1:last])}
             )
         return out
+
+    def forced(self, token: int, piece: bytes, settings: SamplerSettings) -> StepTrace:
+        """This step with ``token`` chosen instead (a branch): same model distribution."""
+        where = np.nonzero(self.cand_ids == token)[0]
+        if where.size == 0:
+            raise ValueError("that token is not among the stored candidates")
+        i = int(where[0])
+        final = self.replay(settings).final
+        in_final = np.nonzero(final.ids == token)[0]
+        p_sample = float(final.probs()[in_final[0]]) if in_final.size else 0.0
+        logit = float(self.cand_logits[i])
+        return replace(
+            self, token=token, piece=piece, p_model=math.exp(logit - self.lse),
+            p_sample=p_sample, rank=i + 1, logit=logit, seconds=0.0,
+        )
 
     # --- compact serialisation -----------------------------------------------------
 

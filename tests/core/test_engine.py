@@ -1,0 +1,83 @@
+"""The engine on a real llama.cpp: tokenize, evaluate with KV prefix reuse, read logits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from desktop.core.engine import Engine, LoadOptions
+from desktop.core.errors import ContextOverflowError, ModelLoadError
+
+
+def test_tokenize_round_trips_text(tiny_engine: Engine) -> None:
+    text = "Hello world, 你好世界 鬱"
+    tokens = tiny_engine.tokenize(text)
+    assert tiny_engine.detokenize(tokens).decode("utf-8").strip() == text
+
+
+def test_byte_fallback_pieces_are_partial_utf8(tiny_engine: Engine) -> None:
+    pieces = [tiny_engine.piece(t) for t in tiny_engine.tokenize("鬱")]
+    assert b"".join(pieces).strip() == "鬱".encode()
+    assert any(len(p) == 1 and p[0] >= 0x80 for p in pieces), pieces
+
+
+def test_special_tokens_are_parsed_and_marked(tiny_engine: Engine) -> None:
+    tokens = tiny_engine.tokenize("<|im_start|>user")
+    assert tiny_engine.is_special(tokens[0])
+    assert tiny_engine.piece(tokens[0]) == b"<|im_start|>"
+
+
+def test_logits_are_a_zero_copy_view_of_the_last_position(tiny_engine: Engine) -> None:
+    tiny_engine.eval_prompt(tiny_engine.tokenize("The quick brown fox", add_bos=True))
+    a = tiny_engine.logits()
+    b = tiny_engine.logits()
+    assert a.shape == (tiny_engine.n_vocab,)
+    assert np.shares_memory(a, b) and not a.flags.owndata
+
+
+def test_prefix_reuse_evaluates_only_the_new_tokens(tiny_engine: Engine) -> None:
+    first = tiny_engine.tokenize("The quick brown fox", add_bos=True)
+    more = first + tiny_engine.tokenize(" jumps over the lazy dog")
+    s1 = tiny_engine.eval_prompt(first)
+    assert (s1.n_reused, s1.n_evaluated) == (0, len(first))
+    s2 = tiny_engine.eval_prompt(more)
+    assert (s2.n_reused, s2.n_evaluated) == (len(first), len(more) - len(first))
+    reused = tiny_engine.logits().copy()
+    # a diverging prompt keeps only the common prefix
+    other = first[:3] + tiny_engine.tokenize(" cat sat")
+    s3 = tiny_engine.eval_prompt(other)
+    assert s3.n_reused == 3
+    # the same prompt again: only the last token is re-evaluated, logits identical
+    tiny_engine.eval_prompt(more)
+    s4 = tiny_engine.eval_prompt(more)
+    assert (s4.n_reused, s4.n_evaluated) == (len(more) - 1, 1)
+    fresh = Engine(tiny_engine.path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        fresh.eval_prompt(more)
+        # batched vs. split evaluation: compare with a tolerance (different kernels)
+        np.testing.assert_allclose(fresh.logits(), reused, atol=1e-3)
+        np.testing.assert_allclose(fresh.logits(), tiny_engine.logits(), atol=1e-3)
+    finally:
+        fresh.close()
+
+
+def test_prompt_longer_than_context_is_a_clear_error(tiny_model) -> None:
+    e = Engine(tiny_model, LoadOptions(n_ctx=64, n_threads=2))
+    try:
+        with pytest.raises(ContextOverflowError, match="context window holds 64"):
+            e.eval_prompt(list(range(10, 90)))
+    finally:
+        e.close()
+
+
+def test_truncated_file_never_reaches_llama_cpp(tiny_model, tmp_path) -> None:
+    bad = tmp_path / "truncated.gguf"
+    bad.write_bytes(tiny_model.read_bytes()[: tiny_model.stat().st_size // 2])
+    with pytest.raises(Exception) as info:
+        Engine(bad)
+    assert "truncat" in str(info.value).lower() or "damaged" in str(info.value).lower()
+
+
+def test_missing_file(tmp_path) -> None:
+    with pytest.raises(ModelLoadError, match="not found"):
+        Engine(tmp_path / "nope.gguf")
