@@ -7,7 +7,7 @@
 #   bash packaging/install.sh --rebuild  # rebuild llama-cpp-python
 #
 # Backend: TOKENSCOPE_BACKEND=auto (default) | cpu | cuda | metal | vulkan
-#   auto: Metal on Apple Silicon, CUDA when nvcc is found, else CPU.
+#   auto: Metal on Apple Silicon, CUDA when nvcc and an NVIDIA driver are found, else CPU.
 # Extra CMake flags: TOKENSCOPE_CMAKE_ARGS="..." (appended).
 set -euo pipefail
 
@@ -52,7 +52,7 @@ OS=$(uname -s); ARCH=$(uname -m)
 BACKEND=${TOKENSCOPE_BACKEND:-auto}
 if [ "$BACKEND" = auto ]; then
   if [ "$OS" = Darwin ] && [ "$ARCH" = arm64 ]; then BACKEND=metal
-  elif command -v nvcc >/dev/null 2>&1; then BACKEND=cuda
+  elif command -v nvcc >/dev/null 2>&1 && { nvidia-smi -L >/dev/null 2>&1 || [ -e /proc/driver/nvidia/version ]; }; then BACKEND=cuda
   else BACKEND=cpu; fi
 fi
 
@@ -71,7 +71,7 @@ cpu_flags() {
     has f16c && args+=" -DGGML_F16C=ON"
     if has avx512f; then
       args+=" -DGGML_AVX512=ON"
-      has avx512_vbmi && args+=" -DGGML_AVX512_VBMI=ON"
+      { has avx512_vbmi || has avx512vbmi; } && args+=" -DGGML_AVX512_VBMI=ON"
       has avx512_vnni && args+=" -DGGML_AVX512_VNNI=ON"
       has avx512_bf16 && args+=" -DGGML_AVX512_BF16=ON"
     fi
@@ -100,7 +100,7 @@ if [ "$REBUILD" = 1 ] || [ "$installed" != "$LLAMA_VERSION" ] || [ "$(cat "$mark
     mkdir -p "$WHEELS"
     rm -f "$WHEELS"/*.whl
     CMAKE_ARGS="$CMAKE" CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)} \
-      "$VPY" -m pip wheel --no-deps --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
+      "$VPY" -m pip wheel --no-cache-dir --no-deps --no-binary llama-cpp-python -w "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
   else
     say "Using the cached llama-cpp-python build in $WHEELS"
   fi
