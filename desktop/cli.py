@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -141,10 +142,23 @@ def _run_turn(session: Any, text: str, printer: _Printer, trace_out: TextIO | No
 def cmd_chat(args: argparse.Namespace) -> int:
     from desktop.core.session import ChatSession
 
+    store = conversation = None
+    if args.save or args.continue_id is not None:
+        from desktop.core.store import Store
+
+        store = Store()
+        if args.continue_id is not None:
+            conversation = store.load(args.continue_id)
     engine = _load_engine(args)
     session = ChatSession(
-        engine, _settings(args), system=args.system or None, max_tokens=args.max_tokens
+        engine, _settings(args), system=args.system or None, max_tokens=args.max_tokens,
+        store=store,
     )
+    if conversation is not None:
+        session.conversation = conversation
+    elif store is not None:
+        first = " ".join(args.prompt) if args.prompt else ""
+        session.conversation.title = first[:60] or time.strftime("Chat %Y-%m-%d %H:%M")
     color = {"always": True, "never": False}.get(
         args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     )
@@ -182,6 +196,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if trace_out is not None:
             trace_out.close()
         engine.close()
+        if store is not None and session.conversation.id is not None:
+            print(f"Saved as conversation {session.conversation.id} "
+                  f"(tokenscope chats show {session.conversation.id})", file=sys.stderr)
 
 
 # --- tokenize ---------------------------------------------------------------------------
@@ -299,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--max-tokens", type=int, default=512)
     c.add_argument("--trace", help="write one JSON object per generated token to this file")
     c.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    c.add_argument("--save", action="store_true", help="save the conversation (see 'chats')")
+    c.add_argument("--continue", dest="continue_id", type=int, metavar="ID",
+                   help="continue a saved conversation (saves the new turns too)")
     c.set_defaults(func=cmd_chat)
 
     t = sub.add_parser("tokenize", help="show the tokens of a text")
@@ -314,12 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--reprobe", action="store_true", help="run the crash probe again")
     d.set_defaults(func=cmd_doctor)
 
-    try:
-        from desktop.cli_models import add_models_parser
-    except ImportError:
-        pass
-    else:
-        add_models_parser(sub)
+    from desktop.cli_chats import add_chats_parser
+    from desktop.cli_models import add_models_parser
+
+    add_models_parser(sub)
+    add_chats_parser(sub)
     return p
 
 

@@ -46,6 +46,7 @@ class Node:
 
 class Conversation:
     def __init__(self, title: str = "", system: str = "") -> None:
+        self.id: int | None = None  #: its row in the store, once saved
         self.title = title
         self.system = system
         self.nodes: dict[int, Node] = {}

@@ -18,7 +18,27 @@ from .conversation import Conversation, Node
 from .engine import Engine
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent, generate
 from .sampling import SamplerSettings
+from .store import ReplyWriter, Store
 from .trace import StepTrace
+
+
+_PLAN_KEYS = (
+    "n_ctx", "reply_reserve", "message_tokens", "message_roles", "plan_dropped",
+    "generation_prompt",
+)
+
+
+def plan_of(node: Node) -> ContextPlan | None:
+    """The context plan a stored reply was generated with (rebuilt without the model)."""
+    st = node.stats
+    if "message_tokens" not in st:
+        return None
+    return ContextPlan(
+        n_ctx=st["n_ctx"], reply_reserve=st["reply_reserve"],
+        message_tokens=list(st["message_tokens"]), dropped=list(st["plan_dropped"]),
+        tokens=list(node.prompt_tokens), generation_prompt=st["generation_prompt"],
+        roles=list(st["message_roles"]),
+    )
 
 
 def template_for(engine: Engine) -> ChatTemplate:
@@ -40,6 +60,9 @@ class ChatSession:
     template: ChatTemplate | None = None
     last_plan: ContextPlan | None = None
     last_done: DoneEvent | None = None
+    #: where replies are saved while they stream (None: not saved)
+    store: Store | None = None
+    last_writer: ReplyWriter | None = None
 
     def __post_init__(self) -> None:
         if self.template is None:
@@ -97,7 +120,7 @@ class ChatSession:
             branched_at=index, dropped=list(old.dropped), model=self.engine.name,
         )
         node.traces = kept
-        node.content = b"".join(t.piece for t in kept).decode("utf-8", "replace")
+        node.stats.update({k: v for k, v in old.stats.items() if k in _PLAN_KEYS})
         return self._run(node, [*old.prompt_tokens, *(t.token for t in kept)], cancel, kept)
 
     # --- machinery -----------------------------------------------------------------
@@ -112,6 +135,11 @@ class ChatSession:
             user.id, "assistant", "", settings=self.settings, prompt_tokens=list(plan.tokens),
             dropped=dropped, model=self.engine.name,
         )
+        node.stats.update(
+            n_ctx=plan.n_ctx, reply_reserve=plan.reply_reserve,
+            message_tokens=plan.message_tokens, message_roles=plan.roles,
+            plan_dropped=plan.dropped, generation_prompt=plan.generation_prompt,
+        )
         return self._run(node, plan.tokens, cancel, [])
 
     def _run(
@@ -123,6 +151,13 @@ class ChatSession:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         node.content = decoder.decode(b"".join(t.piece for t in prefix))
         node.traces = list(prefix)
+        writer = None
+        if self.store is not None:
+            writer = ReplyWriter(
+                self.store, self.conversation, node, self.engine.piece, self.engine.is_special
+            )
+            writer.update(force=True)  # the user's message is safe before generation starts
+        self.last_writer = writer
         for event in generate(
             self.engine, prompt, settings, max_tokens=max(1, self.max_tokens - len(prefix)),
             stop=self.template.stops, cancel=cancel, first_index=len(prefix),
@@ -135,6 +170,8 @@ class ChatSession:
             elif isinstance(event, TokenEvent):
                 node.traces.append(event.trace)
                 node.content += event.text
+                if writer is not None:
+                    writer.update()
             elif isinstance(event, TextEvent):
                 node.content += event.text
             elif isinstance(event, DoneEvent):
@@ -144,4 +181,6 @@ class ChatSession:
                     gen_seconds=event.gen_seconds, gen_tps=event.gen_tokens_per_second,
                 )
                 self.last_done = event
+                if writer is not None:
+                    writer.finish()
             yield event

@@ -1,0 +1,439 @@
+"""Conversations in SQLite: nothing a user wrote or a model answered is lost.
+
+One database file in the user data directory, WAL mode, schema versioned with
+``PRAGMA user_version`` and migrated forward. A reply is saved while it streams (see
+``ReplyWriter``): killing the app loses at most the last half second, and a reply that
+was cut off that way is marked "interrupted" when it is read back.
+
+Each reply's StepTraces are stored as compact blobs, and the text of every token id that
+appears in a prompt or among the stored candidates is kept per model, so every panel can
+be rebuilt without the model.
+
+Bad ground never destroys data: a database from a newer version, or one that cannot be
+read, raises a typed error and is left untouched; a read-only one opens read-only; a full
+disk raises ``StoreFullError`` and the conversation stays in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+from .conversation import Conversation, Node
+from .errors import TokenscopeError
+from .sampling import SamplerSettings
+from .trace import StepTrace
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+FLUSH_SECONDS = 0.5  #: a streaming reply is written at least this often
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL DEFAULT '',
+        system TEXT NOT NULL DEFAULT '',
+        leaf INTEGER,
+        created REAL NOT NULL,
+        updated REAL NOT NULL
+    );
+    CREATE TABLE nodes (
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        id INTEGER NOT NULL,
+        parent INTEGER,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL DEFAULT '',
+        settings TEXT,
+        prompt_tokens BLOB,
+        finish_reason TEXT NOT NULL DEFAULT '',
+        stats TEXT NOT NULL DEFAULT '{}',
+        branched_at INTEGER,
+        dropped TEXT NOT NULL DEFAULT '[]',
+        model TEXT NOT NULL DEFAULT '',
+        created REAL NOT NULL,
+        PRIMARY KEY (conversation_id, id)
+    );
+    CREATE TABLE traces (
+        conversation_id INTEGER NOT NULL,
+        node_id INTEGER NOT NULL,
+        idx INTEGER NOT NULL,
+        blob BLOB NOT NULL,
+        PRIMARY KEY (conversation_id, node_id, idx),
+        FOREIGN KEY (conversation_id, node_id) REFERENCES nodes(conversation_id, id)
+            ON DELETE CASCADE
+    );
+    CREATE TABLE pieces (
+        model TEXT NOT NULL,
+        token INTEGER NOT NULL,
+        piece BLOB NOT NULL,
+        special INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (model, token)
+    );
+    CREATE INDEX nodes_by_conversation ON nodes(conversation_id);
+    """,
+}
+
+
+class StoreError(TokenscopeError):
+    pass
+
+
+class StoreNewerError(StoreError):
+    pass
+
+
+class StoreCorruptError(StoreError):
+    pass
+
+
+class StoreFullError(StoreError):
+    pass
+
+
+class StoreReadOnlyError(StoreError):
+    pass
+
+
+@dataclass
+class ConversationSummary:
+    id: int
+    title: str
+    updated: float
+    n_messages: int
+    snippet: str = ""  #: for a search: the matching text around the hit
+
+
+def default_path() -> Path:
+    return paths.data_dir() / "tokenscope.db"
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
+    text = str(exc).lower()
+    if "full" in text:
+        return StoreFullError(
+            f"The disk holding {path.parent} is full: the conversation is kept in memory "
+            "but could not be saved. Free some space; it is saved with the next change."
+        )
+    if "readonly" in text or "read-only" in text:
+        return StoreReadOnlyError(
+            f"{path} is read-only: conversations can be read but not saved. Check the "
+            "file's permissions."
+        )
+    return StoreError(f"Saving to {path} failed: {exc}.")
+
+
+class Store:
+    """The conversation database. Thread-safe for one writer (a lock-free connection per
+    thread is not needed: every call holds the connection only briefly)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_path()
+        self.readonly = False
+        self._db = self._open()
+
+    # --- opening and migrating ---------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        exists = self.path.exists()
+        try:
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if exists:
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorruptError(
+                f"{self.path} cannot be read ({exc}). It was left untouched; move it aside "
+                "to start with an empty history, or restore it from a backup."
+            ) from exc
+        if version > SCHEMA_VERSION:
+            db.close()
+            raise StoreNewerError(
+                f"{self.path} was written by a newer version of Tokenscope (schema "
+                f"{version}, this version knows {SCHEMA_VERSION}). Update Tokenscope; the "
+                "file was not changed."
+            )
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._migrate(db, version)
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc).lower() and "read-only" not in str(exc).lower():
+                raise _translate(exc, self.path) from exc
+            db.close()
+            if version < SCHEMA_VERSION:
+                raise StoreReadOnlyError(
+                    f"{self.path} is read-only and needs an upgrade; make it writable."
+                ) from exc
+            db = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False,
+                isolation_level=None,
+            )
+            self.readonly = True
+        except sqlite3.DatabaseError as exc:
+            raise StoreCorruptError(
+                f"{self.path} cannot be read ({exc}). It was left untouched."
+            ) from exc
+        return db
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection, version: int) -> None:
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            script = f"BEGIN;\n{_MIGRATIONS[target]}\nPRAGMA user_version={target};\nCOMMIT;"
+            try:
+                db.executescript(script)
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.readonly:
+            raise StoreReadOnlyError(f"{self.path} is read-only; nothing can be saved.")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _translate(exc, self.path) from exc
+
+    # --- conversations -----------------------------------------------------------
+
+    def save(self, conv: Conversation) -> int:
+        """Insert or update a whole conversation (all nodes, all traces)."""
+        now = time.time()
+        with self._write() as db:
+            if conv.id is None:
+                cur = db.execute(
+                    "INSERT INTO conversations(title, system, leaf, created, updated) "
+                    "VALUES (?, ?, ?, ?, ?)", (conv.title, conv.system, conv.leaf, now, now),
+                )
+                conv.id = int(cur.lastrowid or 0)
+            else:
+                db.execute(
+                    "UPDATE conversations SET title=?, system=?, leaf=?, updated=? WHERE id=?",
+                    (conv.title, conv.system, conv.leaf, now, conv.id),
+                )
+            for node in conv.nodes.values():
+                self._put_node(db, conv.id, node)
+                self._put_traces(db, conv.id, node.id, node.traces, 0)
+        return conv.id
+
+    def touch(self, conv: Conversation) -> None:
+        """Save the conversation's own fields (title, system prompt, selected leaf)."""
+        if conv.id is None:
+            self.save(conv)
+            return
+        with self._write() as db:
+            db.execute(
+                "UPDATE conversations SET title=?, system=?, leaf=?, updated=? WHERE id=?",
+                (conv.title, conv.system, conv.leaf, time.time(), conv.id),
+            )
+
+    def save_node(self, conv: Conversation, node: Node, traces_from: int = 0) -> None:
+        if conv.id is None:
+            self.save(conv)
+            return
+        with self._write() as db:
+            self._put_node(db, conv.id, node)
+            self._put_traces(db, conv.id, node.id, node.traces[traces_from:], traces_from)
+            db.execute(
+                "UPDATE conversations SET leaf=?, updated=? WHERE id=?",
+                (conv.leaf, time.time(), conv.id),
+            )
+
+    @staticmethod
+    def _put_node(db: sqlite3.Connection, conv_id: int, n: Node) -> None:
+        # an upsert, not INSERT OR REPLACE: replacing would cascade-delete the traces
+        db.execute(
+            "INSERT INTO nodes(conversation_id, id, parent, role, content, settings, "
+            "prompt_tokens, finish_reason, stats, branched_at, dropped, model, created) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(conversation_id, id) DO UPDATE SET parent=excluded.parent, "
+            "role=excluded.role, content=excluded.content, settings=excluded.settings, "
+            "prompt_tokens=excluded.prompt_tokens, finish_reason=excluded.finish_reason, "
+            "stats=excluded.stats, branched_at=excluded.branched_at, dropped=excluded.dropped, "
+            "model=excluded.model",
+            (
+                conv_id, n.id, n.parent, n.role, n.content,
+                json.dumps(n.settings.to_dict()) if n.settings else None,
+                np.asarray(n.prompt_tokens, dtype="<i4").tobytes(),
+                n.finish_reason, json.dumps(n.stats), n.branched_at, json.dumps(n.dropped),
+                n.model, time.time(),
+            ),
+        )
+
+    @staticmethod
+    def _put_traces(
+        db: sqlite3.Connection, conv_id: int, node_id: int, traces: Iterable[StepTrace],
+        start: int,
+    ) -> None:
+        rows = [(conv_id, node_id, start + i, t.to_bytes()) for i, t in enumerate(traces)]
+        if start == 0:
+            db.execute(
+                "DELETE FROM traces WHERE conversation_id=? AND node_id=? AND idx>=?",
+                (conv_id, node_id, len(rows)),
+            )
+        db.executemany("INSERT OR REPLACE INTO traces VALUES (?,?,?,?)", rows)
+
+    def load(self, conv_id: int) -> Conversation:
+        row = self._db.execute(
+            "SELECT title, system, leaf FROM conversations WHERE id=?", (conv_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"There is no conversation {conv_id}. 'tokenscope chats list' "
+                             "shows the saved ones.")
+        conv = Conversation(title=row[0], system=row[1])
+        conv.id = conv_id
+        traces: dict[int, list[StepTrace]] = {}
+        for node_id, blob in self._db.execute(
+            "SELECT node_id, blob FROM traces WHERE conversation_id=? ORDER BY node_id, idx",
+            (conv_id,),
+        ):
+            traces.setdefault(node_id, []).append(StepTrace.from_bytes(blob))
+        for r in self._db.execute(
+            "SELECT id, parent, role, content, settings, prompt_tokens, finish_reason, stats, "
+            "branched_at, dropped, model FROM nodes WHERE conversation_id=? ORDER BY id",
+            (conv_id,),
+        ):
+            node = Node(
+                id=r[0], parent=r[1], role=r[2], content=r[3],
+                settings=SamplerSettings.from_dict(json.loads(r[4])) if r[4] else None,
+                prompt_tokens=np.frombuffer(r[5] or b"", dtype="<i4").tolist(),
+                finish_reason=r[6] or ("interrupted" if r[2] == "assistant" else ""),
+                stats=json.loads(r[7]), branched_at=r[8], dropped=json.loads(r[9]), model=r[10],
+                traces=traces.get(r[0], []),
+            )
+            conv.add_existing(node)
+        if row[2] is not None and row[2] in conv.nodes:
+            conv.leaf = row[2]
+        elif conv.nodes:
+            conv.leaf = max(conv.nodes)
+        return conv
+
+    def list(self, search: str | None = None) -> list[ConversationSummary]:
+        """Conversations by last activity; with ``search``, those whose title or any
+        message contains it (case-insensitive), with a snippet of the first hit."""
+        q = (
+            "SELECT c.id, c.title, c.updated, "
+            "(SELECT count(*) FROM nodes n WHERE n.conversation_id=c.id) FROM conversations c"
+        )
+        if not search:
+            rows = self._db.execute(q + " ORDER BY c.updated DESC").fetchall()
+            return [ConversationSummary(*r) for r in rows]
+        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        out = []
+        for cid, title, updated, n in self._db.execute(q + " ORDER BY c.updated DESC"):
+            hit = self._db.execute(
+                "SELECT content FROM nodes WHERE conversation_id=? AND content LIKE ? ESCAPE '\\' "
+                "ORDER BY id LIMIT 1", (cid, like),
+            ).fetchone()
+            if hit is None and search.lower() not in title.lower():
+                continue
+            snippet = ""
+            if hit is not None:
+                text = hit[0]
+                i = text.lower().find(search.lower())
+                snippet = text[max(0, i - 30) : i + len(search) + 30].replace("\n", " ")
+            out.append(ConversationSummary(cid, title, updated, n, snippet))
+        return out
+
+    def rename(self, conv_id: int, title: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE conversations SET title=? WHERE id=?", (title, conv_id))
+
+    def delete(self, conv_id: int) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM conversations WHERE id=?", (conv_id,))
+
+    # --- token text, per model --------------------------------------------------------
+
+    def save_pieces(self, model: str, pieces: dict[int, tuple[bytes, bool]]) -> None:
+        if not pieces:
+            return
+        with self._write() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO pieces VALUES (?,?,?,?)",
+                [(model, t, p, int(s)) for t, (p, s) in pieces.items()],
+            )
+
+    def pieces(self, model: str) -> dict[int, tuple[bytes, bool]]:
+        return {
+            t: (p, bool(s))
+            for t, p, s in self._db.execute(
+                "SELECT token, piece, special FROM pieces WHERE model=?", (model,)
+            )
+        }
+
+
+class ReplyWriter:
+    """Saves a streaming reply at most every ``FLUSH_SECONDS`` (and at the end), with the
+    text of every token id it shows so the reply can be inspected without the model."""
+
+    def __init__(
+        self,
+        store: Store,
+        conv: Conversation,
+        node: Node,
+        piece: Callable[[int], bytes],
+        is_special: Callable[[int], bool],
+    ) -> None:
+        self.store, self.conv, self.node = store, conv, node
+        self._piece, self._special = piece, is_special
+        self._saved_traces = 0
+        self._last = 0.0
+        self._known: set[int] = set(store.pieces(node.model)) if node.model else set()
+        self.error: StoreError | None = None
+        self._started = False
+
+    def update(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last < FLUSH_SECONDS:
+            return
+        self._last = now
+        node = self.node
+        new_ids: set[int] = set(node.prompt_tokens) if self._saved_traces == 0 else set()
+        for t in node.traces[self._saved_traces :]:
+            new_ids.update(t.cand_ids.tolist())
+            new_ids.add(t.token)
+        new_ids -= self._known
+        try:
+            self.store.save_pieces(
+                node.model, {i: (self._piece(i), self._special(i)) for i in new_ids}
+            )
+            if self.conv.id is None:  # a new conversation: everything in one go
+                self.store.save(self.conv)
+            else:
+                if not self._started and node.parent is not None:
+                    self.store.save_node(self.conv, self.conv.nodes[node.parent])
+                self.store.save_node(self.conv, node, self._saved_traces)
+        except StoreError as exc:  # keep generating; the reply stays in memory
+            log.warning("could not save the reply: %s", exc)
+            self.error = exc
+            return
+        self._started = True
+        self._known |= new_ids
+        self._saved_traces = len(node.traces)
+
+    def finish(self) -> None:
+        self.update(force=True)
+
