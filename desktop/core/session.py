@@ -21,7 +21,6 @@ from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
 from .trace import StepTrace
 
-
 _PLAN_KEYS = (
     "n_ctx", "reply_reserve", "message_tokens", "message_roles", "plan_dropped",
     "generation_prompt",
