@@ -62,6 +62,10 @@ def add_models_parser(subparsers: Any) -> argparse.ArgumentParser:
     p = sub.add_parser("rm", help="delete a model from the library")
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=_guard(cmd_rm))
+
+    p = sub.add_parser("token", help="store your Hugging Face token in the OS keyring")
+    p.add_argument("--remove", action="store_true", help="forget the stored token")
+    p.set_defaults(func=_guard(cmd_token))
     return models
 
 
@@ -270,4 +274,26 @@ def cmd_rm(args: argparse.Namespace) -> int:
     removed = library.delete(entry.name)
     what = f"deleted {len(removed)} file(s)" if removed else "removed the link"
     print(f"{entry.name}: {what}.")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Ask for the token without echoing it (or read it from a pipe) and keep it in the
+    OS keyring; never print or log it."""
+    import getpass
+
+    from .core import secrets
+
+    if args.remove:
+        secrets.delete_token()
+        print("The stored Hugging Face token was removed.")
+        return 0
+    prompt = "Hugging Face token (from huggingface.co/settings/tokens): "
+    token = getpass.getpass(prompt) if sys.stdin.isatty() else sys.stdin.readline()
+    token = token.strip()
+    if not token:
+        print("tokenscope: no token given; nothing stored.", file=sys.stderr)
+        return 1
+    secrets.set_token(token)
+    print("Token stored in the OS keyring.")
     return 0

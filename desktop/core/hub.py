@@ -79,7 +79,8 @@ constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, 256 * 1024)
 
 GATED = (
     "This repository is gated or private: accept its terms on huggingface.co and add your "
-    "token in Settings (or set HF_TOKEN)."
+    "Hugging Face token (Models window → Hugging Face token, 'tokenscope models token', "
+    "or set HF_TOKEN)."
 )
 SortKey = Literal["downloads", "likes", "recent"]
 _SORTS: dict[str, Literal["downloads", "likes", "last_modified"]] = {
@@ -126,8 +127,8 @@ def _hub_errors(what: str) -> Iterator[None]:
             raise HubNotFoundError(message) from exc
         raise HubAuthError(
             f"{what}: no such repository, or it is gated or private. Check the name; if it is "
-            "gated or private, accept its terms on huggingface.co and add your token in "
-            "Settings (or set HF_TOKEN)."
+            "gated or private, accept its terms on huggingface.co and add your Hugging Face "
+            "token (Models window → Hugging Face token, or set HF_TOKEN)."
         ) from exc
     except (RevisionNotFoundError, RemoteEntryNotFoundError) as exc:
         raise HubNotFoundError(f"{what}: not found on the Hub; check the name.") from exc
@@ -145,6 +146,14 @@ def _hub_errors(what: str) -> Iterator[None]:
         ) from exc
     except httpx2.RequestError as exc:
         raise HubError(f"{what}: the request to the Hub failed ({exc}); try again.") from exc
+
+
+def _ensure_reachable(timeout: float = 5.0) -> None:
+    """Fail fast when the Hub cannot be reached at all: huggingface_hub's search retries a
+    refused connection with back-off for about 23 s before giving up."""
+    from huggingface_hub.utils import get_session
+
+    get_session().head(constants.ENDPOINT, timeout=timeout)
 
 
 def _api() -> HfApi:
@@ -179,6 +188,7 @@ def search_models(
     if sort not in _SORTS:
         raise ValueError(f"sort must be one of {', '.join(_SORTS)}")
     with _hub_errors(f"Searching for {query!r}"):
+        _ensure_reachable()
         found = _api().list_models(
             search=query.strip() or None,
             filter="gguf",

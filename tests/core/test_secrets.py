@@ -85,3 +85,20 @@ def test_without_a_keyring_env_still_works(
 ) -> None:
     monkeypatch.setenv("HF_TOKEN", "hf_env_only")
     assert secrets.get_token() == "hf_env_only"
+
+
+def test_cli_stores_and_removes_the_token_without_showing_it(
+    memory: MemoryKeyring, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import io
+
+    from desktop.cli import main
+
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("hf_secret123\n"))
+    assert main(["models", "token"]) == 0
+    assert secrets.get_token() == "hf_secret123"
+    assert main(["models", "token", "--remove"]) == 0
+    assert secrets.get_token() is None
+    out = capsys.readouterr()
+    assert "hf_secret123" not in out.out + out.err
