@@ -1,0 +1,167 @@
+"""Does the window stay responsive while a reply streams?
+
+Starts the main window offscreen with a real model, runs a QTimer heartbeat every 5 ms and
+measures the gaps between beats: with nothing happening (the baseline), then while a
+200-token reply streams (temperature 0.8, fixed seed), in normal and in heat mode. A gap
+much longer than 5 ms is the event loop stalled (the window would not repaint or react).
+Also compares the reply's speed in the window with the same generation run headless.
+
+  .venv/bin/python bench/ui_stall.py [MODEL.gguf] [--tokens 200] [--threads N]
+
+Target: the longest stall while generating at most 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+PROMPT = "Write a long story about a robot who learns to paint. Describe every painting."
+TARGET_MS = 50.0
+
+
+def default_model() -> Path:
+    cached = Path.home() / ".cache" / "tokenscope-tests" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    if cached.exists():
+        return cached
+    from tests.models import smollm2_path
+
+    return smollm2_path()
+
+
+class Heartbeat:
+    """A precise QTimer; records when each beat actually ran."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.interval_ms = interval_ms
+        self.beats: list[float] = []
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._beat)
+
+    def _beat(self) -> None:
+        self.beats.append(time.perf_counter())
+
+    def start(self) -> None:
+        self.beats.clear()
+        self.timer.start()
+
+    def stop(self) -> list[float]:
+        """Gaps between beats, in ms."""
+        self.timer.stop()
+        return [(b - a) * 1000 for a, b in zip(self.beats, self.beats[1:], strict=False)]
+
+
+def p99(values: list[float]) -> float:
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[98]
+
+
+def run_until(app: object, done: object, timeout: float) -> None:
+    """Run the real event loop (app.exec) until ``done()``, checking every 10 ms."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(10)
+    deadline = time.monotonic() + timeout
+
+    def poll() -> None:
+        if done() or time.monotonic() > deadline:  # type: ignore[operator]
+            loop.quit()
+
+    check.timeout.connect(poll)
+    check.start()
+    loop.exec()
+    check.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", help="a .gguf file (default: SmolLM2-135M Q4_1)")
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
+    parser.add_argument("--baseline-seconds", type=float, default=2.0)
+    args = parser.parse_args(argv)
+
+    from PySide6.QtCore import QSettings
+
+    import desktop.ui.compat  # noqa: F401
+    from desktop.core.engine import Engine, LoadOptions
+    from desktop.core.sampling import SamplerSettings
+    from desktop.core.session import ChatSession
+    from desktop.ui.app import create_app
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.settings_store import SettingsStore
+
+    model = Path(args.model) if args.model else default_model()
+    settings = SamplerSettings(temperature=0.8, seed=args.seed)
+    engine = Engine(model, LoadOptions(n_ctx=2048, n_threads=args.threads))
+
+    # the same reply, headless, for the speed comparison
+    session = ChatSession(engine, settings=settings, max_tokens=args.tokens)
+    for _ in session.send(PROMPT):
+        pass
+    headless = session.conversation.path()[-1]
+    headless_tps = float(headless.stats.get("gen_tps") or 0.0)
+
+    app = create_app(["ui_stall"])
+    tmp = tempfile.mkdtemp(prefix="tokenscope-bench-")
+    store = SettingsStore(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+    store.save_preset("bench", settings)
+    store.preset_name = "bench"
+    store.max_tokens = args.tokens
+    window = MainWindow(store, engine=engine, restore_layout=False)
+    window.resize(1400, 900)
+    window.show()
+    beat = Heartbeat()
+
+    run_until(app, lambda: False, 0.5)  # let the window settle
+    beat.start()
+    run_until(app, lambda: False, args.baseline_seconds)
+    idle = beat.stop()
+
+    print(f"model: {engine.name} ({model.name}), n_threads={args.threads or 'default'}, "
+          f"{args.tokens} tokens max, temperature 0.8, seed {args.seed}")
+    print(f"{'':22}{'longest':>10}{'p99':>10}{'beats':>8}{'tokens':>8}{'tok/s':>8}")
+    print(f"{'idle (baseline)':22}{max(idle):>8.1f}ms{p99(idle):>8.1f}ms{len(idle):>8}")
+    worst = 0.0
+    for heat in (False, True):
+        window.heat_action.setChecked(heat)
+        window.new_conversation()
+        window.composer.set_text(PROMPT)
+        beat.start()
+        window.composer.edit.submit.emit()
+        run_until(app, lambda: not window.generating, 600)
+        gaps = beat.stop()
+        reply = window.last_reply()
+        assert reply is not None
+        tps = float(reply.stats.get("gen_tps") or 0.0)
+        label = "streaming, heat mode" if heat else "streaming"
+        print(f"{label:22}{max(gaps):>8.1f}ms{p99(gaps):>8.1f}ms{len(gaps):>8}"
+              f"{len(reply.traces):>8}{tps:>8.1f}")
+        worst = max(worst, max(gaps))
+    print(f"{'headless (no window)':22}{'':>10}{'':>10}{'':>8}{len(headless.traces):>8}"
+          f"{headless_tps:>8.1f}")
+    print(f"longest stall / baseline: {worst / max(idle):.1f}x; "
+          f"target <= {TARGET_MS:.0f} ms: {'PASS' if worst <= TARGET_MS else 'FAIL'}")
+    window.close()
+    engine.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The page shown while no model is loaded: what a model is, and how to get one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class FirstRunPage(QWidget):
+    download_requested = Signal()
+    open_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("firstRunPage")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        card = QFrame(self)
+        card.setObjectName("firstRunCard")
+        card.setMaximumWidth(620)
+        row.addWidget(card, 10)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+        layout = QVBoxLayout(card)
+        layout.setSpacing(12)
+        title = QLabel(self.tr("Welcome to Tokenscope"), card)
+        title.setObjectName("firstRunTitle")
+        layout.addWidget(title)
+
+        intro = QLabel(
+            self.tr(
+                "A language model is a file of numbers (a <b>.gguf</b> file here) that, given "
+                "some text, gives every possible next <i>token</i> (a word or a piece of one) "
+                "a probability. Tokenscope runs the model on your computer, offline, and shows "
+                "you those probabilities as it writes: which tokens it hesitated between, how "
+                "sure it was, and what it actually reads."
+            ),
+            card,
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(intro)
+
+        hint = QLabel(self.tr("To start, you need a model:"), card)
+        layout.addWidget(hint)
+
+        self.download_button = QPushButton(
+            self.tr("Download the starter model (SmolLM2-135M, 100 MB)"), card
+        )
+        self.download_button.setObjectName("downloadStarter")
+        self.download_button.setDefault(True)
+        self.download_button.setToolTip(
+            self.tr("A small, fast chat model: good for learning, not for facts.")
+        )
+        self.download_button.clicked.connect(self.download_requested)
+        layout.addWidget(self.download_button)
+
+        self.open_button = QPushButton(self.tr("Open a .gguf file…"), card)
+        self.open_button.setObjectName("openGguf")
+        self.open_button.clicked.connect(self.open_requested)
+        layout.addWidget(self.open_button)
+
+        self.progress = QProgressBar(card)
+        self.progress.setRange(0, 0)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        layout.addWidget(self.progress)
+        self.status = QLabel(card)
+        self.status.setWordWrap(True)
+        self.status.setObjectName("firstRunStatus")
+        layout.addWidget(self.status)
+
+        note = QLabel(
+            self.tr(
+                "A model manager to search for, download and organise models is coming. "
+                "Until then, any chat model in GGUF format works, e.g. from Hugging Face."
+            ),
+            card,
+        )
+        note.setWordWrap(True)
+        note.setObjectName("firstRunNote")
+        layout.addWidget(note)
+
+    def set_busy(self, message: str | None) -> None:
+        """Show progress (``message``), or the buttons again (``None``)."""
+        busy = message is not None
+        self.progress.setVisible(busy)
+        self.download_button.setEnabled(not busy)
+        self.open_button.setEnabled(not busy)
+        self.status.setText(message or "")
+
+    def set_error(self, message: str) -> None:
+        self.set_busy(None)
+        self.status.setText(message)

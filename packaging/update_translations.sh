@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Extract the window's strings into the .ts files and compile them to .qm.
+#
+#   bash packaging/update_translations.sh          # update .ts, then build .qm
+#   bash packaging/update_translations.sh --qm     # only build .qm from the .ts files
+#
+# Translate with Qt Linguist (pyside6-linguist resources/translations/tokenscope_zh_CN.ts)
+# or any .ts editor; the app loads resources/translations/tokenscope_<locale>.qm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN="${VENV:-.venv}/bin"
+LOCALES=(zh_CN)
+OUT=resources/translations
+mkdir -p "$OUT"
+
+if [[ "${1:-}" != "--qm" ]]; then
+    mapfile -t SOURCES < <(find desktop/ui -name '*.py' -not -path '*/__pycache__/*' | sort)
+    for loc in "${LOCALES[@]}"; do
+        "$BIN/pyside6-lupdate" -no-obsolete -locations none "${SOURCES[@]}" \
+            -ts "$OUT/tokenscope_${loc}.ts"
+    done
+fi
+for loc in "${LOCALES[@]}"; do
+    "$BIN/pyside6-lrelease" "$OUT/tokenscope_${loc}.ts" -qm "$OUT/tokenscope_${loc}.qm"
+done

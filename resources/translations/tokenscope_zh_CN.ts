@@ -1,0 +1,2017 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>CandidateChart</name>
+    <message>
+        <source>Candidate tokens</source>
+        <extracomment>token id token id: &quot;continue from here with this token&quot;</extracomment>
+        <translation>候选词元</translation>
+    </message>
+    <message>
+        <source>top-p {p}</source>
+        <extracomment>top-p: token -&gt; cumulative probability top-p: the p line the selected row</extracomment>
+        <translation>top-p {p}</translation>
+    </message>
+    <message>
+        <source>● cumulative p</source>
+        <translation>● 累计概率</translation>
+    </message>
+    <message>
+        <source>Continue from here with “{token}”</source>
+        <translation>从这里改用“{token}”继续</translation>
+    </message>
+    <message>
+        <source>“{token}” — id {id}</source>
+        <translation>“{token}” — ID {id}</translation>
+    </message>
+    <message>
+        <source>model probability {p} (rank {rank})</source>
+        <translation>模型概率 {p}（排名 {rank}）</translation>
+    </message>
+    <message>
+        <source>cut by {stage}</source>
+        <translation>被 {stage} 截掉</translation>
+    </message>
+    <message>
+        <source>probability at this stage {p}</source>
+        <translation>此阶段的概率 {p}</translation>
+    </message>
+    <message>
+        <source>▶ the token the model produced</source>
+        <translation>▶ 模型实际生成的词元</translation>
+    </message>
+    <message>
+        <source>Double-click or Enter: continue from here with this token</source>
+        <translation>双击或按 Enter：从这里改用这个词元继续</translation>
+    </message>
+</context>
+<context>
+    <name>ChatView</name>
+    <message>
+        <source>Type a message below to start.
+
+Turn on heat mode (Ctrl+H) to see how sure the model was of every token, and click a token to see the candidates it chose from.</source>
+        <extracomment>assistant node id user node id, new text node id, step (-1 / +1) node id, token index how model names are shown (the engine&apos;s name -&gt; its file&apos;s name)</extracomment>
+        <translation>在下方输入消息即可开始。
+
+打开热力模式（Ctrl+H），可以看到模型对每个词元有多大把握；点击某个词元，还能看到它是从哪些候选词元中选出来的。</translation>
+    </message>
+</context>
+<context>
+    <name>ChipView</name>
+    <message>
+        <source>Tokens</source>
+        <extracomment>neighbouring chips alternate through these tints</extracomment>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>special token</source>
+        <extracomment>y of each chip, for finding the visible ones</extracomment>
+        <translation>特殊词元</translation>
+    </message>
+    <message>
+        <source>byte piece (part of a UTF-8 character)</source>
+        <translation>字节片段（UTF-8 字符的一部分）</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>#{pos}: “{token}”
+id {id} · {kind}</source>
+        <translation>#{pos}：“{token}”
+ID {id} · {kind}</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <source>Stop the reply (Esc)</source>
+        <translation>停止生成回复（Esc）</translation>
+    </message>
+    <message>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <source>Send (Enter). Shift+Enter starts a new line.</source>
+        <translation>发送（Enter）。按 Shift+Enter 换行。</translation>
+    </message>
+    <message>
+        <source>The model is writing… press Esc to stop</source>
+        <translation>模型正在生成回复…按 Esc 停止</translation>
+    </message>
+    <message>
+        <source>Message the model (Enter to send, Shift+Enter for a new line)</source>
+        <translation>给模型发消息（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+</context>
+<context>
+    <name>ContextBar</name>
+    <message>
+        <source>Context window usage</source>
+        <translation>上下文窗口占用</translation>
+    </message>
+    <message>
+        <source>{part}: {n} tokens ({pct:.1f}%)</source>
+        <translation>{part}：{n} 个词元（{pct:.1f}%）</translation>
+    </message>
+</context>
+<context>
+    <name>ContextPanel</name>
+    <message>
+        <source>System prompt</source>
+        <extracomment>warn when more than this share of n_ctx is used</extracomment>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <source>Earlier turns</source>
+        <translation>之前的对话</translation>
+    </message>
+    <message>
+        <source>This input</source>
+        <translation>本次输入</translation>
+    </message>
+    <message>
+        <source>Reply so far</source>
+        <translation>已生成的回复</translation>
+    </message>
+    <message>
+        <source>Free</source>
+        <translation>剩余空间</translation>
+    </message>
+    <message>
+        <source>The system prompt with its template markers</source>
+        <translation>系统提示词及其模板标记</translation>
+    </message>
+    <message>
+        <source>Earlier messages still in the context (and the BOS token)</source>
+        <translation>仍在上下文中的之前消息（以及 BOS 词元）</translation>
+    </message>
+    <message>
+        <source>Your last message, plus the template&apos;s header for the reply</source>
+        <translation>你最新的消息，加上模板为回复添加的开头</translation>
+    </message>
+    <message>
+        <source>Tokens generated so far; the dashed box is the room reserved for the reply</source>
+        <translation>目前已生成的词元；虚线框是为回复预留的空间</translation>
+    </message>
+    <message>
+        <source>Room left in the context window</source>
+        <translation>上下文窗口中剩余的空间</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Message</source>
+        <translation>消息</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元数</translation>
+    </message>
+    <message>
+        <source>Messages in the context</source>
+        <translation>上下文中的消息</translation>
+    </message>
+    <message>
+        <source>Tokens each message takes under the chat template. Dropped turns did not fit: the model no longer sees them.</source>
+        <translation>每条消息套用对话模板后占用的词元数。被丢弃的轮次放不下了：模型已经看不到它们。</translation>
+    </message>
+    <message>
+        <source>{n} ({pct:.1f}%)</source>
+        <translation>{n}（{pct:.1f}%）</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{used}&lt;/b&gt; of {n_ctx} tokens used ({pct:.0f}%) · {r} reserved for the reply</source>
+        <translation>已用 &lt;b&gt;{used}&lt;/b&gt; / {n_ctx} 个词元（{pct:.0f}%）· 为回复预留 {r} 个</translation>
+    </message>
+    <message>
+        <source>The context is {pct:.0f}% full: the next turns will push the oldest ones out, and a long reply may be cut off.</source>
+        <translation>上下文已占用 {pct:.0f}%：接下来的对话会把最早的内容挤出去，较长的回复也可能被截断。</translation>
+    </message>
+    <message>
+        <source>No context yet: send a message.</source>
+        <translation>还没有上下文：先发送一条消息吧。</translation>
+    </message>
+    <message>
+        <source>system</source>
+        <translation>系统</translation>
+    </message>
+    <message>
+        <source>user</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>dropped ({n})</source>
+        <translation>已丢弃（{n}）</translation>
+    </message>
+    <message>
+        <source>Dropped: did not fit in the context window, so the model does not see it</source>
+        <translation>已丢弃：上下文窗口放不下，所以模型看不到这条消息</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <source>New chat</source>
+        <extracomment>How often the panels follow a streaming reply (the chat itself follows every batch).</extracomment>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Rename</source>
+        <translation>重命名</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation>删除…</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadRow</name>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished">取消</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Set token…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsPage</name>
+    <message>
+        <source>No downloads yet. Find a model under “Search the Hub”, choose a file and press Download.</source>
+        <extracomment>a finished download&apos;s file to load a DownloadItem that is now DONE how many downloads are queued or running a download failed for want of a token: its id</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Clear finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads go to %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunPage</name>
+    <message>
+        <source>Welcome to Tokenscope</source>
+        <translation>欢迎使用 Tokenscope</translation>
+    </message>
+    <message>
+        <source>A language model is a file of numbers (a &lt;b&gt;.gguf&lt;/b&gt; file here) that, given some text, gives every possible next &lt;i&gt;token&lt;/i&gt; (a word or a piece of one) a probability. Tokenscope runs the model on your computer, offline, and shows you those probabilities as it writes: which tokens it hesitated between, how sure it was, and what it actually reads.</source>
+        <translation>语言模型其实是一个装满数字的文件（在这里是 &lt;b&gt;.gguf&lt;/b&gt; 文件）：给它一段文字，它会为接下来可能出现的每一个&lt;i&gt;词元&lt;/i&gt;（token，一个词或词的一部分）给出一个概率。Tokenscope 在你的电脑上离线运行模型，并在它写作时把这些概率展示给你：它在哪些词元之间犹豫、有多大把握，以及它实际读到的是什么。</translation>
+    </message>
+    <message>
+        <source>To start, you need a model:</source>
+        <translation>开始之前，你需要一个模型：</translation>
+    </message>
+    <message>
+        <source>Download the starter model (SmolLM2-135M, 100 MB)</source>
+        <translation>下载入门模型（SmolLM2-135M，100 MB）</translation>
+    </message>
+    <message>
+        <source>A small, fast chat model: good for learning, not for facts.</source>
+        <translation>一个小巧、快速的对话模型：适合用来学习原理，但别指望它的回答准确。</translation>
+    </message>
+    <message>
+        <source>Open a .gguf file…</source>
+        <translation>打开 .gguf 文件…</translation>
+    </message>
+    <message>
+        <source>A model manager to search for, download and organise models is coming. Until then, any chat model in GGUF format works, e.g. from Hugging Face.</source>
+        <translation>用于搜索、下载和管理模型的模型管理器即将推出。在此之前，任何 GGUF 格式的对话模型都可以使用，例如从 Hugging Face 下载的模型。</translation>
+    </message>
+</context>
+<context>
+    <name>HeatLegend</name>
+    <message>
+        <source>Colour by</source>
+        <translation>着色依据</translation>
+    </message>
+    <message>
+        <source>probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>entropy</source>
+        <translation>熵</translation>
+    </message>
+    <message>
+        <source>Probability: how likely the model thought the chosen token was.
+Entropy: how spread out its choices were at that step (in bits).</source>
+        <translation>概率：模型认为所选词元出现的可能性有多大。
+熵：模型在这一步的选择有多分散（单位：比特）。</translation>
+    </message>
+    <message>
+        <source>Hover a token for details; click it to inspect.</source>
+        <translation>鼠标悬停在词元上可查看详情，点击可深入查看。</translation>
+    </message>
+    <message>
+        <source>8+ bits (spread out)</source>
+        <translation>8 比特以上（分散）</translation>
+    </message>
+    <message>
+        <source>0 bits (certain)</source>
+        <translation>0 比特（确定）</translation>
+    </message>
+    <message>
+        <source>0% (unsure)</source>
+        <translation>0%（没把握）</translation>
+    </message>
+    <message>
+        <source>100% (sure)</source>
+        <translation>100%（有把握）</translation>
+    </message>
+</context>
+<context>
+    <name>InspectorPanel</name>
+    <message>
+        <source>Select a token of a reply (in the chat or the timeline) to see the candidates the model weighed and what the sampler did with them.</source>
+        <extracomment>the what-if controls: settings field -&gt; (minimum, maximum, step, decimals) node id, token index, replacement token</extracomment>
+        <translation>在对话或时间线中选择回复里的一个词元，就能看到模型考虑过哪些候选词元，以及采样器是如何处理它们的。</translation>
+    </message>
+    <message>
+        <source>Sampling stages, in order. ←/→ to step through them.</source>
+        <translation>按顺序排列的采样阶段。用 ←/→ 逐个查看。</translation>
+    </message>
+    <message>
+        <source>Start a new version of this reply that keeps the tokens before this one and continues with the selected candidate instead (the model runs from there).</source>
+        <translation>为这条回复开一个新版本：保留此前的词元，从这里改用选中的候选词元继续（模型从这里接着生成）。</translation>
+    </message>
+    <message>
+        <source>What if…</source>
+        <translation>假如…</translation>
+    </message>
+    <message>
+        <source>Hypothetical: nothing here changes the reply.</source>
+        <translation>假设推演：这里的改动不会影响回复。</translation>
+    </message>
+    <message>
+        <source>Hypothetical: replays this token&apos;s {n} stored candidates through the sampler with other settings, without the model.</source>
+        <translation>假设推演：用其他设置让采样器重新处理这个词元保存的 {n} 个候选，无需再次运行模型。</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>0 = greedy (always the top token)</source>
+        <translation>0 = 贪心（总是选概率最高的词元）</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Keep the k most likely tokens (0 = off)</source>
+        <translation>保留最可能的 k 个词元（0 = 关闭）</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Keep tokens until they add up to p (1 = off)</source>
+        <translation>保留词元直到概率之和达到 p（1 = 关闭）</translation>
+    </message>
+    <message>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <source>Drop tokens below p × the best (0 = off)</source>
+        <translation>丢弃概率低于“最高概率 × p”的词元（0 = 关闭）</translation>
+    </message>
+    <message>
+        <source>Typical-p</source>
+        <translation>Typical-p</translation>
+    </message>
+    <message>
+        <source>Locally typical sampling (1 = off)</source>
+        <translation>局部典型采样（1 = 关闭）</translation>
+    </message>
+    <message>
+        <source>Repeat pen.</source>
+        <translation>重复惩罚</translation>
+    </message>
+    <message>
+        <source>Penalise recently seen tokens (1 = off)</source>
+        <translation>惩罚最近出现过的词元（1 = 关闭）</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Reset</source>
+        <translation>重置</translation>
+    </message>
+    <message>
+        <source>Back to the settings this reply was sampled with</source>
+        <translation>恢复为这条回复采样时使用的设置</translation>
+    </message>
+    <message>
+        <source>raw</source>
+        <translation>原始</translation>
+    </message>
+    <message>
+        <source>penalty</source>
+        <translation>惩罚</translation>
+    </message>
+    <message>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <source>typical</source>
+        <translation>typical</translation>
+    </message>
+    <message>
+        <source>top-p</source>
+        <translation>top-p</translation>
+    </message>
+    <message>
+        <source>min-p</source>
+        <translation>min-p</translation>
+    </message>
+    <message>
+        <source>temp.</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Raw softmax of the model&apos;s logits: the top {n} stored candidates, with their probability over the whole vocabulary.</source>
+        <translation>对模型 logits 直接做 softmax 的结果：保存下来的前 {n} 个候选，以及它们在整个词表上的概率。</translation>
+    </message>
+    <message>
+        <source>Repeat penalty {r}: tokens seen in the last {n} tokens are made less likely.</source>
+        <translation>重复惩罚 {r}：在最近 {n} 个词元中出现过的词元会变得更不可能被选中。</translation>
+    </message>
+    <message>
+        <source>Penalties are off: nothing changes.</source>
+        <translation>惩罚已关闭：这一步不做任何改变。</translation>
+    </message>
+    <message>
+        <source>top-k {k}: keeps the {k} most likely tokens.</source>
+        <translation>top-k {k}：保留最可能的 {k} 个词元。</translation>
+    </message>
+    <message>
+        <source>top-k is off.</source>
+        <translation>top-k 已关闭。</translation>
+    </message>
+    <message>
+        <source>typical-p {p}: keeps the tokens whose surprise is closest to the average.</source>
+        <translation>typical-p {p}：保留“意外程度”最接近平均值的词元。</translation>
+    </message>
+    <message>
+        <source>typical-p is off.</source>
+        <translation>typical-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>top-p {p}: keeps the most likely tokens until they add up to {p} (the line: cumulative probability).</source>
+        <translation>top-p {p}：按概率从高到低保留词元，直到累计达到 {p}（折线为累计概率）。</translation>
+    </message>
+    <message>
+        <source>top-p is off.</source>
+        <translation>top-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>min-p {p}: drops tokens less than {p} × as likely as the best one.</source>
+        <translation>min-p {p}：丢弃概率不到最高者 {p} 倍的词元。</translation>
+    </message>
+    <message>
+        <source>min-p is off.</source>
+        <translation>min-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>Temperature 0: greedy, only the most likely token stays.</source>
+        <translation>温度为 0：贪心，只留下最可能的那个词元。</translation>
+    </message>
+    <message>
+        <source>Temperature {t}: below 1 sharper, above 1 flatter.</source>
+        <translation>温度 {t}：低于 1 时分布更尖锐，高于 1 时更平缓。</translation>
+    </message>
+    <message>
+        <source>The final distribution: the token is drawn from it.</source>
+        <translation>最终分布：词元就是从这里抽取的。</translation>
+    </message>
+    <message>
+        <source>{kept} of {n} kept.</source>
+        <translation>保留了 {n} 个中的 {kept} 个。</translation>
+    </message>
+    <message>
+        <source>token {i} of {n} · id {id}</source>
+        <translation>第 {i} / {n} 个词元 · ID {id}</translation>
+    </message>
+    <message>
+        <source>p {p} · rank {rank} · entropy {h}</source>
+        <translation>概率 {p} · 排名 {rank} · 熵 {h}</translation>
+    </message>
+    <message>
+        <source>{bits:.2f} bits</source>
+        <translation>{bits:.2f} 比特</translation>
+    </message>
+    <message>
+        <source>drawn with p {p} from the final distribution</source>
+        <translation>在最终分布中以概率 {p} 被抽中</translation>
+    </message>
+    <message>
+        <source>p: the model&apos;s probability of this token (softmax over the whole vocabulary). rank: its place among all tokens. entropy: how spread out the model&apos;s distribution was, in bits (0 = certain).</source>
+        <translation>概率：模型给这个词元的概率（在整个词表上做 softmax）。排名：它在所有词元中的名次。熵：模型的分布有多分散，单位为比特（0 = 完全确定）。</translation>
+    </message>
+    <message>
+        <source>Hypothetical settings (not the ones used).</source>
+        <translation>假设的设置（并非实际使用的设置）。</translation>
+    </message>
+    <message>
+        <source>The settings this reply was sampled with.</source>
+        <translation>这条回复采样时使用的设置。</translation>
+    </message>
+    <message>
+        <source>Produced token: p {p} in the final distribution; {n} candidates left; most likely “{best}”.</source>
+        <translation>实际生成的词元：在最终分布中的概率为 {p}；剩余 {n} 个候选；最可能的是“{best}”。</translation>
+    </message>
+    <message>
+        <source>top-k is off or above {n}: only the {n} stored candidates are replayed, so this is approximate.</source>
+        <translation>top-k 已关闭或大于 {n}：只能重放保存下来的 {n} 个候选，因此结果是近似的。</translation>
+    </message>
+    <message>
+        <source>Continue from here with…</source>
+        <translation>从这里改用…继续</translation>
+    </message>
+</context>
+<context>
+    <name>LibraryPage</name>
+    <message>
+        <source>Name</source>
+        <extracomment>the .gguf file to load the list was read again</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Architecture</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation type="unfinished">上下文</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No models yet: download one under “Search the Hub”, or import a .gguf file you already have.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>File:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Source:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quantisation:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Architecture:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Parameters:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Context length:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Layers / width / heads / KV heads:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Vocabulary:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GGUF version / tensors:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Memory needed:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Problem:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Chat template:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(none in this file)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import .gguf…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Copy into the models folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unchecked: the file stays where it is and the library links to it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation type="unfinished">删除…</translation>
+    </message>
+    <message>
+        <source>Show in folder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load this model for chatting (Enter)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete this model from the library (Delete)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Reading the library…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>1 model in %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 models in %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (unusable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Models in the Hugging Face cache are shared with other apps; remove them with `hf cache rm`.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a model to see its details.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>in %1 parts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 tokens (%2)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>about %1 with %2 tokens of context (%3: %4 available)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>about %1 with %2 tokens of context</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import a GGUF model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation type="unfinished">GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Copying %1 into the library…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checking %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not import the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is in the Hugging Face cache, shared with other apps. Remove it with `hf cache rm model/%2`.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove %1 from the library? The file itself stays where it is:
+%2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete %1 from this computer? This removes the file:
+%2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>(and its other %1 parts)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not delete the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deleted %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not open the file manager. The model is in:
+%1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>The last model (%1) is no longer there.</source>
+        <translation>上次使用的模型（%1）已不存在。</translation>
+    </message>
+    <message>
+        <source>Model file not found: %1</source>
+        <translation>找不到模型文件：%1</translation>
+    </message>
+    <message>
+        <source>Conversations</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Token inspector</source>
+        <translation>词元检查器</translation>
+    </message>
+    <message>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <source>Performance</source>
+        <translation>性能</translation>
+    </message>
+    <message>
+        <source>Timeline</source>
+        <translation>时间线</translation>
+    </message>
+    <message>
+        <source>Prompt tokens</source>
+        <translation>提示词元</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open model…</source>
+        <translation>打开模型(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>&amp;New chat</source>
+        <translation>新建对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Heat mode</source>
+        <translation>热力模式(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Colour every reply token by how sure the model was</source>
+        <translation>按模型的把握程度为回复中的每个词元着色</translation>
+    </message>
+    <message>
+        <source>Heat colours by</source>
+        <translation>热力着色依据</translation>
+    </message>
+    <message>
+        <source>Probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>Entropy</source>
+        <translation>熵</translation>
+    </message>
+    <message>
+        <source>Reset layout</source>
+        <translation>重置布局</translation>
+    </message>
+    <message>
+        <source>&amp;Settings</source>
+        <translation>设置(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Settings…</source>
+        <translation>设置(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Tokenscope</source>
+        <translation>关于 Tokenscope(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>关于 &amp;Qt</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>The loaded model</source>
+        <translation>当前加载的模型</translation>
+    </message>
+    <message>
+        <source>Where the model runs</source>
+        <translation>模型运行的位置</translation>
+    </message>
+    <message>
+        <source>Tokens in the context window: used by the last reply / available</source>
+        <translation>上下文窗口中的词元：最近一次回复已用 / 总容量</translation>
+    </message>
+    <message>
+        <source>Generation speed of the last reply</source>
+        <translation>最近一次回复的生成速度</translation>
+    </message>
+    <message>
+        <source>Open a model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Stop the reply first.</source>
+        <translation>请先停止当前回复。</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <source>Could not load the model</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <source>Loaded %1 in %2 s</source>
+        <translation>已加载 %1，用时 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 · all layers on GPU</source>
+        <translation>%1 · 所有层都在 GPU 上</translation>
+    </message>
+    <message>
+        <source>%1 · %2 GPU layers</source>
+        <translation>%1 · %2 层在 GPU 上</translation>
+    </message>
+    <message>
+        <source>Getting the starter model (about 100 MB)…</source>
+        <translation>正在获取入门模型（约 100 MB）…</translation>
+    </message>
+    <message>
+        <source>Could not get the starter model</source>
+        <translation>无法获取入门模型</translation>
+    </message>
+    <message>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete “%1”? This cannot be undone.</source>
+        <translation>要删除“%1”吗？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Stopping…</source>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>The reply could not be written</source>
+        <translation>无法生成回复</translation>
+    </message>
+    <message>
+        <source>Context %1 / %2</source>
+        <translation>上下文 %1 / %2</translation>
+    </message>
+    <message>
+        <source>Context 0 / %1</source>
+        <translation>上下文 0 / %1</translation>
+    </message>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 词元/秒</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The new language is used when Tokenscope starts again.</source>
+        <translation>新的语言将在 Tokenscope 下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>Reload the model?</source>
+        <translation>重新加载模型？</translation>
+    </message>
+    <message>
+        <source>Reload %1 now with the new load options?</source>
+        <translation>要立即用新的加载选项重新加载 %1 吗？</translation>
+    </message>
+    <message>
+        <source>About Tokenscope</source>
+        <translation>关于 Tokenscope</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Tokenscope %1&lt;/h3&gt;&lt;p&gt;Chat with language models on your own computer, offline, and see how they work: every token with its probability, the sampler&apos;s candidates, the prompt as tokens and the context window.&lt;/p&gt;&lt;p&gt;Models run with llama.cpp (llama-cpp-python).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Tokenscope %1&lt;/h3&gt;&lt;p&gt;在你自己的电脑上离线与语言模型对话，并看清它们是如何工作的：每个词元及其概率、采样器的候选词元、被切分成词元的提示词，以及上下文窗口。&lt;/p&gt;&lt;p&gt;模型由 llama.cpp（llama-cpp-python）运行。&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
+    <name>MessageView</name>
+    <message>
+        <source>Cancel</source>
+        <extracomment>heat mode: (style, spans shown for good, where the redrawn tail starts)</extracomment>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Send as a new version</source>
+        <translation>作为新版本发送</translation>
+    </message>
+    <message>
+        <source>Previous version</source>
+        <translation>上一个版本</translation>
+    </message>
+    <message>
+        <source>Next version</source>
+        <translation>下一个版本</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy this message</source>
+        <translation>复制这条消息</translation>
+    </message>
+    <message>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Edit this message and send it as a new version</source>
+        <translation>编辑这条消息，并作为新版本重新发送</translation>
+    </message>
+    <message>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <source>Write a new version of this reply</source>
+        <translation>为这条回复生成一个新版本</translation>
+    </message>
+    <message>
+        <source>Reading your message…</source>
+        <translation>正在读取你的消息…</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>branched at token %1</source>
+        <translation>从第 %1 个词元分支</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n token(s)</source>
+        <translation>
+            <numerusform>%n 个词元</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 tokens/s</source>
+        <translation>%1 词元/秒</translation>
+    </message>
+    <message>
+        <source>stopped at the reply length limit</source>
+        <translation>已达到回复长度上限</translation>
+    </message>
+    <message>
+        <source>the context window is full</source>
+        <translation>上下文窗口已满</translation>
+    </message>
+    <message>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <source>interrupted by an error</source>
+        <translation>因出错而中断</translation>
+    </message>
+    <message>
+        <source>Copied to the clipboard</source>
+        <translation>已复制到剪贴板</translation>
+    </message>
+</context>
+<context>
+    <name>ModelsDialog</name>
+    <message>
+        <source>Models</source>
+        <extracomment>How many repositories a search lists. Wait this long after the selection moves before listing a repository&apos;s files (arrow keys). a local .gguf file the user chose to load</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search the Hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hugging Face token…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Needed only for gated or private models (e.g. Llama, Gemma)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search GGUF models, e.g. “qwen2.5 0.5b instruct” — press Enter</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search the Hugging Face Hub</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most downloaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Most liked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Recently updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sort by</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a repository to see its GGUF files.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Memory is estimated from the file size and name, before downloading.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Listing the files of %1…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 is already in the download queue.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show downloads</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloading %1 (%2) — follow it under Downloads.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (gated)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Architecture: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Context length: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gated: accept its terms on huggingface.co and add your token to download it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No GGUF models match “%1”.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No GGUF models found.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>1 GGUF model in %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 GGUF models in %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 has no GGUF files.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not list the files of %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (%2 parts)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 (incomplete: %2 of %3 parts)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 — in your library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Some parts of this split model are missing in the repository.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Memory at %1 tokens</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Already in your library: load it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download the selected file into the library (or double-click it)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloads (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Set token…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Try again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Using the token from HF_TOKEN</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A token is saved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Can&apos;t reach Hugging Face — check your connection; your local models still work.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Something went wrong: %1. The details are in the log file; please try again, or report the problem.</source>
+        <translation type="unfinished">出错了：%1。详细信息已写入日志文件；请重试，或报告这个问题。</translation>
+    </message>
+    <message>
+        <source>—</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 h %2 min</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>fits</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>tight</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>won&apos;t fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Needs about %1 of memory with %2 tokens of context.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Fits: needs about %1 of memory with %2 tokens of context; %3 is available.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Tight: needs about %1 of memory with %2 tokens of context, more than 3/4 of the %3 available. Close other programs, or choose a smaller file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Won&apos;t fit: needs about %1 of memory with %2 tokens of context but only %3 is available. Choose a smaller quantisation or a smaller context.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1.gguf (%2 parts)</source>
+        <extracomment>Progress is repainted at most this often (state changes are shown at once).</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Waiting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Starting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>part %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloaded and verified · in the library</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Imported</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Linked (left in place)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Hugging Face cache</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PerformancePanel</name>
+    <message>
+        <source>Prompt reading</source>
+        <translation>读取提示词</translation>
+    </message>
+    <message>
+        <source>Tokens of the prompt evaluated per second (the tokens reused from the KV cache are not evaluated again)</source>
+        <translation>每秒处理的提示词元数（从 KV 缓存复用的词元不会重新计算）</translation>
+    </message>
+    <message>
+        <source>Generation</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Reply tokens per second, after the first one</source>
+        <translation>第一个词元之后，每秒生成的回复词元数</translation>
+    </message>
+    <message>
+        <source>First token after</source>
+        <translation>首个词元用时</translation>
+    </message>
+    <message>
+        <source>Time from sending to the first reply token: reading the prompt plus one step</source>
+        <translation>从发送到生成第一个回复词元的时间：读取提示词再加一步生成</translation>
+    </message>
+    <message>
+        <source>Reused from KV cache</source>
+        <translation>KV 缓存复用</translation>
+    </message>
+    <message>
+        <source>Prompt tokens already in the KV cache from the previous turn: no work needed</source>
+        <translation>上一轮已经在 KV 缓存中的提示词元：无需重新计算</translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation>后端</translation>
+    </message>
+    <message>
+        <source>The llama.cpp build doing the work</source>
+        <translation>实际执行计算的 llama.cpp 版本</translation>
+    </message>
+    <message>
+        <source>GPU layers</source>
+        <translation>GPU 层数</translation>
+    </message>
+    <message>
+        <source>Model layers offloaded to the GPU</source>
+        <translation>卸载到 GPU 上的模型层数</translation>
+    </message>
+    <message>
+        <source>–</source>
+        <translation>–</translation>
+    </message>
+    <message>
+        <source>nothing to read: all {n} tokens reused</source>
+        <translation>无需读取：全部 {n} 个词元都已复用</translation>
+    </message>
+    <message>
+        <source>{rate} tokens/s ({n} tokens in {t})</source>
+        <translation>{rate} 词元/秒（{t} 内处理 {n} 个词元）</translation>
+    </message>
+    <message>
+        <source>{rate} tokens/s</source>
+        <translation>{rate} 词元/秒</translation>
+    </message>
+    <message>
+        <source>({t})</source>
+        <translation>（{t}）</translation>
+    </message>
+    <message>
+        <source>{n} of {total} prompt tokens ({pct:.0f}%)</source>
+        <translation>{total} 个提示词元中的 {n} 个（{pct:.0f}%）</translation>
+    </message>
+    <message>
+        <source>CPU only — this llama.cpp build has no GPU offload</source>
+        <translation>仅 CPU —— 当前的 llama.cpp 版本不支持 GPU 卸载</translation>
+    </message>
+    <message>
+        <source>none (CPU only)</source>
+        <translation>无（仅 CPU）</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>all</source>
+        <translation>全部</translation>
+    </message>
+    <message>
+        <source>llama-cpp-python {v}</source>
+        <translation>llama-cpp-python {v}</translation>
+    </message>
+    <message>
+        <source>llama.cpp&apos;s report of the features it was built with</source>
+        <translation>llama.cpp 报告的编译特性</translation>
+    </message>
+</context>
+<context>
+    <name>Presets</name>
+    <message>
+        <source>llama.cpp defaults</source>
+        <extracomment>The preset every install starts with: llama.cpp&apos;s own defaults.</extracomment>
+        <translation>llama.cpp 默认值</translation>
+    </message>
+    <message>
+        <source>Precise (greedy)</source>
+        <translation>精确（贪心）</translation>
+    </message>
+    <message>
+        <source>Creative</source>
+        <translation>创意</translation>
+    </message>
+    <message>
+        <source>Custom</source>
+        <translation>自定义</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <extracomment>The name an edited built-in preset is saved under.</extracomment>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Sampling</source>
+        <translation>采样</translation>
+    </message>
+    <message>
+        <source>Chat</source>
+        <translation>对话</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source> tokens</source>
+        <translation> 个词元</translation>
+    </message>
+    <message>
+        <source>How many tokens the model can see at once: prompt, history and reply.</source>
+        <translation>模型一次能看到多少个词元：包括提示词、历史消息和回复。</translation>
+    </message>
+    <message>
+        <source>Context window (n_ctx):</source>
+        <translation>上下文窗口（n_ctx）：</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>CPU threads:</source>
+        <translation>CPU 线程数：</translation>
+    </message>
+    <message>
+        <source>All layers</source>
+        <translation>全部层</translation>
+    </message>
+    <message>
+        <source>GPU layers:</source>
+        <translation>GPU 层数：</translation>
+    </message>
+    <message>
+        <source>This llama.cpp build has no GPU offload.</source>
+        <translation>当前的 llama.cpp 版本不支持 GPU 卸载。</translation>
+    </message>
+    <message>
+        <source>These take effect when the model is loaded again.</source>
+        <translation>这些设置将在下次加载模型时生效。</translation>
+    </message>
+    <message>
+        <source>Preset:</source>
+        <translation>预设：</translation>
+    </message>
+    <message>
+        <source>Save as…</source>
+        <translation>另存为…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>温度：</translation>
+    </message>
+    <message>
+        <source>Higher is more random; 0 always takes the most likely token (greedy).</source>
+        <translation>越高越随机；为 0 时总是选择最可能的词元（贪心）。</translation>
+    </message>
+    <message>
+        <source>Top-k:</source>
+        <translation>Top-k：</translation>
+    </message>
+    <message>
+        <source>Keep only the k most likely tokens (0: off).</source>
+        <translation>只保留最可能的 k 个词元（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Top-p:</source>
+        <translation>Top-p：</translation>
+    </message>
+    <message>
+        <source>Keep the most likely tokens until their probabilities add up to p.</source>
+        <translation>按概率从高到低保留词元，直到它们的概率之和达到 p。</translation>
+    </message>
+    <message>
+        <source>Min-p:</source>
+        <translation>Min-p：</translation>
+    </message>
+    <message>
+        <source>Drop tokens less likely than min-p times the most likely one.</source>
+        <translation>丢弃概率低于“最可能词元的概率 × min-p”的词元。</translation>
+    </message>
+    <message>
+        <source>Typical-p:</source>
+        <translation>Typical-p：</translation>
+    </message>
+    <message>
+        <source>Locally typical sampling (1: off).</source>
+        <translation>局部典型采样（1：关闭）。</translation>
+    </message>
+    <message>
+        <source>Repeat penalty:</source>
+        <translation>重复惩罚：</translation>
+    </message>
+    <message>
+        <source>Make recently used tokens less likely (1: off).</source>
+        <translation>降低最近出现过的词元的概率（1：关闭）。</translation>
+    </message>
+    <message>
+        <source>Penalty window:</source>
+        <translation>惩罚窗口：</translation>
+    </message>
+    <message>
+        <source>How many recent tokens the penalties look at (-1: all).</source>
+        <translation>惩罚项考虑最近多少个词元（-1：全部）。</translation>
+    </message>
+    <message>
+        <source>Frequency penalty:</source>
+        <translation>频率惩罚：</translation>
+    </message>
+    <message>
+        <source>Subtracted once per earlier use of a token.</source>
+        <translation>词元之前每出现一次，就减去一次该值。</translation>
+    </message>
+    <message>
+        <source>Presence penalty:</source>
+        <translation>存在惩罚：</translation>
+    </message>
+    <message>
+        <source>Subtracted once from any token already used.</source>
+        <translation>对已经出现过的词元减去一次该值。</translation>
+    </message>
+    <message>
+        <source>Seed:</source>
+        <translation>随机种子：</translation>
+    </message>
+    <message>
+        <source>Fix the random seed to get the same reply again (random: a new one each time).</source>
+        <translation>固定随机种子，就能再次得到相同的回复（随机：每次都用新的种子）。</translation>
+    </message>
+    <message>
+        <source>random</source>
+        <translation>随机</translation>
+    </message>
+    <message>
+        <source>Changing a built-in preset saves your values as “Custom”.</source>
+        <translation>修改内置预设时，你的设置会保存为“自定义”。</translation>
+    </message>
+    <message>
+        <source>e.g. You are a helpful assistant. Answer briefly.</source>
+        <translation>例如：你是一个乐于助人的助手，请简要回答。</translation>
+    </message>
+    <message>
+        <source>System prompt:</source>
+        <translation>系统提示词：</translation>
+    </message>
+    <message>
+        <source>Instructions the model reads before every conversation. Applies to new chats.</source>
+        <translation>模型在每次对话开始前读到的指令。对新对话生效。</translation>
+    </message>
+    <message>
+        <source>Longest reply:</source>
+        <translation>最长回复：</translation>
+    </message>
+    <message>
+        <source>System (%1)</source>
+        <translation>跟随系统（%1）</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>Takes effect when Tokenscope starts again.</source>
+        <translation>将在 Tokenscope 下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>Save preset</source>
+        <translation>保存预设</translation>
+    </message>
+    <message>
+        <source>Preset name:</source>
+        <translation>预设名称：</translation>
+    </message>
+    <message>
+        <source>“%1” is a built-in preset; choose another name.</source>
+        <translation>“%1”是内置预设，请换一个名称。</translation>
+    </message>
+    <message>
+        <source>Delete preset</source>
+        <translation>删除预设</translation>
+    </message>
+    <message>
+        <source>Delete the preset “%1”?</source>
+        <translation>要删除预设“%1”吗？</translation>
+    </message>
+</context>
+<context>
+    <name>StageStrip</name>
+    <message>
+        <source>Sampling stage</source>
+        <extracomment>visible token text raw probability over the whole vocabulary 1-based rank by raw logit per stage: probability there, None once cut index of the stage that removed it, -1 if it survives to the end the token the model actually produced</extracomment>
+        <translation>采样阶段</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineAxis</name>
+    <message>
+        <source>{n} bits</source>
+        <translation>{n} 比特</translation>
+    </message>
+</context>
+<context>
+    <name>TimelineChart</name>
+    <message>
+        <source>Probability and entropy per token</source>
+        <extracomment>the least likely token of the span: where a click takes you token index</extracomment>
+        <translation>每个词元的概率与熵</translation>
+    </message>
+    <message>
+        <source>No tokens yet</source>
+        <translation>还没有词元</translation>
+    </message>
+    <message>
+        <source>p of the token</source>
+        <translation>词元的概率</translation>
+    </message>
+    <message>
+        <source>entropy (bits)</source>
+        <translation>熵（比特）</translation>
+    </message>
+    <message>
+        <source>p &lt; {p:.0%}</source>
+        <translation>概率 &lt; {p:.0%}</translation>
+    </message>
+    <message>
+        <source>#{i} “{token}” (id {id})
+p {p} · rank {rank}
+entropy {h:.2f} bits</source>
+        <translation>#{i} “{token}”（ID {id}）
+概率 {p} · 排名 {rank}
+熵 {h:.2f} 比特</translation>
+    </message>
+</context>
+<context>
+    <name>TimelinePanel</name>
+    <message>
+        <source>Click a token to inspect it; ←/→ step through them.</source>
+        <extracomment>node id, token index</extracomment>
+        <translation>点击词元进行查看；用 ←/→ 逐个浏览。</translation>
+    </message>
+    <message>
+        <source>Click a span to inspect its least likely token</source>
+        <translation>点击一个片段，查看其中最不可能的词元</translation>
+    </message>
+    <message>
+        <source>Low-confidence spans</source>
+        <translation>低置信度片段</translation>
+    </message>
+    <message>
+        <source>token {a}</source>
+        <translation>词元 {a}</translation>
+    </message>
+    <message>
+        <source>tokens {a}–{b}</source>
+        <translation>词元 {a}–{b}</translation>
+    </message>
+    <message>
+        <source>{tokens} · min p {p} · “{text}”</source>
+        <translation>{tokens} · 最低概率 {p} · “{text}”</translation>
+    </message>
+    <message>
+        <source>Click to inspect token {i}, the least likely of this span</source>
+        <translation>点击查看词元 {i}，它是这个片段中最不可能的一个</translation>
+    </message>
+    <message>
+        <source>Select a reply to see its tokens&apos; probabilities.</source>
+        <translation>选择一条回复，查看其中各个词元的概率。</translation>
+    </message>
+    <message>
+        <source>{n} tokens · mean p {p} · {k} low-confidence spans</source>
+        <translation>{n} 个词元 · 平均概率 {p} · {k} 个低置信度片段</translation>
+    </message>
+    <message>
+        <source>Low-confidence spans (p &lt; {p:.0%}), where the model was unsure — check these for errors:</source>
+        <translation>低置信度片段（概率 &lt; {p:.0%}），也就是模型没把握的地方 —— 请检查这些地方是否有错：</translation>
+    </message>
+    <message>
+        <source>No low-confidence spans: every token had p ≥ {p:.0%}.</source>
+        <translation>没有低置信度片段：每个词元的概率都 ≥ {p:.0%}。</translation>
+    </message>
+</context>
+<context>
+    <name>TokenDialog</name>
+    <message>
+        <source>Hugging Face token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A token lets Tokenscope download gated or private models your Hugging Face account has access to. Public models need none. Create a token with &lt;i&gt;read&lt;/i&gt; access at &lt;a href=&quot;%1&quot;&gt;huggingface.co/settings/tokens&lt;/a&gt;; it is kept in your system&apos;s keyring.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Paste a token (hf_…)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove the saved token</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Using the token from the HF_TOKEN environment variable. It takes precedence over a token saved here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A token is saved in the system keyring.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No token saved.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Token saved in the system keyring.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The saved token was removed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TokenSpans</name>
+    <message>
+        <source>token</source>
+        <extracomment>href scheme of token anchors: ``tok:&lt;node_id&gt;:&lt;index&gt;`` Text colour on heat backgrounds (they are all light). index (into the reply&apos;s traces) of the first token of the group one past the last what the group reads as (complete characters only) joint probability of the group&apos;s tokens under the model the highest entropy among the group&apos;s steps (bits) a control token such as &lt;|im_end|&gt;</extracomment>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>id</source>
+        <translation>ID</translation>
+    </message>
+    <message>
+        <source>probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>rank</source>
+        <translation>排名</translation>
+    </message>
+    <message>
+        <source>entropy (bits)</source>
+        <translation>熵（比特）</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tokens make up this text together; their joint probability is %1.</source>
+        <translation>
+            <numerusform>这段文字由 %n 个词元共同组成，它们的联合概率为 %1。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Click to inspect the candidates.</source>
+        <translation>点击查看候选词元。</translation>
+    </message>
+</context>
+<context>
+    <name>TokensPanel</name>
+    <message>
+        <source>Prompt after the chat template</source>
+        <translation>套用对话模板后的提示词</translation>
+    </message>
+    <message>
+        <source>Exactly the tokens the model receives: your messages wrapped in the model&apos;s chat template. Special tokens are outlined; dashed chips are single bytes of a character. Hover a chip for its id.</source>
+        <translation>这正是模型收到的词元：你的消息被包进了模型的对话模板。特殊词元带有边框；虚线框表示某个字符的单个字节。将鼠标悬停在词元上可查看其 ID。</translation>
+    </message>
+    <message>
+        <source>Tokenize this text</source>
+        <translation>对这段文字分词</translation>
+    </message>
+    <message>
+        <source>Type or paste any text to see its tokens…</source>
+        <translation>输入或粘贴任意文字，查看它被切分成哪些词元…</translation>
+    </message>
+    <message>
+        <source>Text to tokenize</source>
+        <translation>要分词的文字</translation>
+    </message>
+    <message>
+        <source>Tokenized live with the loaded model&apos;s vocabulary</source>
+        <translation>使用已加载模型的词表实时分词</translation>
+    </message>
+    <message>
+        <source>Load a model to tokenize text with its vocabulary</source>
+        <translation>加载模型后即可用它的词表分词</translation>
+    </message>
+    <message>
+        <source>No prompt yet: send a message.</source>
+        <translation>还没有提示词：先发送一条消息吧。</translation>
+    </message>
+    <message>
+        <source>{n} tokens ({s} special) · {c} characters · {r:.2f} characters per text token</source>
+        <translation>{n} 个词元（{s} 个特殊词元）· {c} 个字符 · 平均每个文本词元 {r:.2f} 个字符</translation>
+    </message>
+</context>
+<context>
+    <name>Worker</name>
+    <message>
+        <source>Something went wrong: %1. The details are in the log file; please try again, or report the problem.</source>
+        <extracomment>How often the UI hears about a growing reply (seconds).</extracomment>
+        <translation>出错了：%1。详细信息已写入日志文件；请重试，或报告这个问题。</translation>
+    </message>
+    <message>
+        <source>Checking the llama.cpp build…</source>
+        <extracomment>the reply node&apos;s id (the node exists now) node id, the ContextPlan (None for a branch) node id: its content/traces grew since the last signal node id, finish reason a message for the user always last</extracomment>
+        <translation>正在检查 llama.cpp 版本…</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+</context>
+</TS>
