@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from desktop.core.engine import Engine, LoadOptions  # noqa: E402
-from desktop.core.generation import DoneEvent  # noqa: E402
-from desktop.core.sampling import SamplerSettings  # noqa: E402
-from desktop.core.session import ChatSession  # noqa: E402
-from desktop.core.store import Store  # noqa: E402
+from desktop.core.engine import Engine, LoadOptions
+from desktop.core.generation import DoneEvent
+from desktop.core.sampling import SamplerSettings
+from desktop.core.session import ChatSession
+from desktop.core.store import Store
 
 QUESTION = "Write a long, detailed story about a lighthouse keeper and a storm."
 
@@ -28,7 +28,7 @@ QUESTION = "Write a long, detailed story about a lighthouse keeper and a storm."
 def one_run(engine: Engine, store: Store | None, tokens: int) -> tuple[float, int]:
     engine.llama.reset()
     session = ChatSession(engine, SamplerSettings(seed=7), max_tokens=tokens, store=store)
-    done = [e for e in session.send(QUESTION) if isinstance(e, DoneEvent)][0]
+    done = next(e for e in session.send(QUESTION) if isinstance(e, DoneEvent))
     return done.gen_tokens_per_second, len(done.traces)
 
 

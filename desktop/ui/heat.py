@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from PySide6.QtGui import QColor
@@ -19,7 +20,7 @@ _STOPS = [
 def prob_color(p: float) -> QColor:
     """Background colour for a token the model gave probability ``p``."""
     p = min(1.0, max(0.0, p))
-    for (p0, c0), (p1, c1) in zip(_STOPS, _STOPS[1:]):
+    for (p0, c0), (p1, c1) in itertools.pairwise(_STOPS):
         if p <= p1:
             t = (p - p0) / (p1 - p0)
             return QColor(
