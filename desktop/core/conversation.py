@@ -63,6 +63,16 @@ class Conversation:
         self.leaf = node.id
         return node
 
+    def remove(self, node_id: int) -> None:
+        """Remove a node without children (e.g. a message that could not be answered)."""
+        node = self.nodes[node_id]
+        if node.children:
+            raise ValueError("only a node without replies can be removed")
+        del self.nodes[node_id]
+        (self.roots if node.parent is None else self.nodes[node.parent].children).remove(node_id)
+        if self.leaf == node_id:
+            self.leaf = node.parent
+
     def add_existing(self, node: Node) -> None:
         """Insert a node loaded from storage (ids preserved)."""
         self.nodes[node.id] = node

@@ -98,8 +98,8 @@ class TextStream:
         return self._emit(self._pending[: len(self._pending) - hold], keep=hold), False
 
     def finish(self) -> str:
-        """Whatever is still held back (an incomplete character becomes U+FFFD)."""
-        self._pending += self._decoder.decode(b"", final=True)
+        """Whatever text is still held back. The bytes of a character the reply never
+        completed (it was stopped mid-character) are dropped: they are not text."""
         return self._emit(self._pending)
 
     def _emit(self, out: str, keep: int = 0) -> str:

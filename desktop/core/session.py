@@ -88,8 +88,9 @@ class ChatSession:
 
     def send(self, user_text: str, cancel: threading.Event | None = None) -> Iterator[Event]:
         """Add a user message after the selected leaf and generate the reply."""
+        before = self.conversation.leaf
         user = self.conversation.add(self.conversation.leaf, "user", user_text)
-        return self._reply_to(user, cancel)
+        return self._reply_or_undo(user, before, cancel)
 
     def regenerate(self, reply_id: int, cancel: threading.Event | None = None) -> Iterator[Event]:
         """A new version of an assistant reply (a sibling), with the current settings."""
@@ -101,9 +102,10 @@ class ChatSession:
         self, user_id: int, text: str, cancel: threading.Event | None = None
     ) -> Iterator[Event]:
         """Resend an edited user message as a new branch."""
+        before = self.conversation.leaf
         parent = self.conversation.nodes[user_id].parent
         user = self.conversation.add(parent, "user", text)
-        return self._reply_to(user, cancel)
+        return self._reply_or_undo(user, before, cancel)
 
     def branch(
         self, reply_id: int, index: int, token: int, cancel: threading.Event | None = None
@@ -123,6 +125,18 @@ class ChatSession:
         return self._run(node, [*old.prompt_tokens, *(t.token for t in kept)], cancel, kept)
 
     # --- machinery -----------------------------------------------------------------
+
+    def _reply_or_undo(
+        self, user: Node, previous: int | None, cancel: threading.Event | None
+    ) -> Iterator[Event]:
+        """Reply to a new user message; if it cannot be answered (too long for the context,
+        a template error), take the message back out so the conversation is unchanged."""
+        try:
+            return self._reply_to(user, cancel)
+        except Exception:
+            self.conversation.remove(user.id)
+            self.conversation.leaf = previous
+            raise
 
     def _reply_to(self, user: Node, cancel: threading.Event | None) -> Iterator[Event]:
         plan = self.plan(self.conversation.messages(user.id))

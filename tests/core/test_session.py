@@ -46,3 +46,21 @@ def test_regenerate_and_edit_make_versions(tiny_engine) -> None:
     list(s.edit(user, "Hello again"))
     assert len(s.conversation.siblings(user)) == 2
     assert s.messages[-2].content == "Hello again"
+
+
+def test_a_message_that_cannot_fit_leaves_the_conversation_unchanged(tiny_model) -> None:
+    import pytest
+
+    from desktop.core.engine import Engine, LoadOptions
+    from desktop.core.errors import ContextOverflowError
+
+    e = Engine(tiny_model, LoadOptions(n_ctx=128, n_threads=2))
+    try:
+        s = ChatSession(e, SamplerSettings(seed=1), max_tokens=8)
+        list(s.send("Hello"))
+        before = (dict(s.conversation.nodes), s.conversation.leaf)
+        with pytest.raises(ContextOverflowError):
+            s.send("word " * 300)
+        assert (dict(s.conversation.nodes), s.conversation.leaf) == before
+    finally:
+        e.close()
