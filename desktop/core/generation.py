@@ -126,18 +126,20 @@ class Tracer:
 
     def step(self, index: int) -> StepTrace:
         s, x, buf = self.settings, self.engine.logits(), self._buf
-        n_past = self.engine.n_past
-        history = self.engine.llama.input_ids[max(0, n_past - self._history_len) : n_past].copy()
+        llama = self.engine.llama
+        n_past = llama.n_tokens
+        history = llama.input_ids[max(0, n_past - self._history_len) : n_past].copy()
 
         # candidates: the top K by raw logit (found in one read of the logits)
         counts = history_counts(history.tolist(), s.repeat_last_n) if s.penalties_active else {}
         k = STORED_CANDIDATES + len(counts)
-        idx, m = top_indices(x, k)
+        idx = top_indices(x, k)
         ids: npt.NDArray[np.int32] = idx[np.argsort(-x[idx], kind="stable")[:k]].astype(np.int32)
         if counts:  # plus every token the penalties touch (all below the top K)
             extra = np.setdiff1d(np.fromiter(counts, dtype=np.int32), ids)
             ids = np.concatenate((ids, extra[np.argsort(-x[extra], kind="stable")]))
         cand_logits = x[ids]
+        m = float(cand_logits[0])  # the maximum logit
 
         # the raw model distribution: log-sum-exp and entropy over the whole vocabulary
         np.subtract(x, np.float32(m), out=buf)

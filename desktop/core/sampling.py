@@ -114,11 +114,8 @@ def history_counts(history: Iterable[int], last_n: int) -> Counter[int]:
     return Counter(tokens)
 
 
-def top_indices(
-    x: LogitArray, k: int, groups: int = 32
-) -> tuple[npt.NDArray[np.intp], float]:
-    """Indices of at least the ``k`` largest values of ``x`` (a superset, unordered), and
-    the maximum of ``x``.
+def top_indices(x: LogitArray, k: int, groups: int = 32) -> npt.NDArray[np.intp]:
+    """Indices of at least the ``k`` largest values of ``x`` (a superset, unordered).
 
     Much faster than ``argpartition`` on a vocabulary-sized array, and reads ``x`` once:
     view ``x`` as ``groups`` rows, take the column maxima, and keep the entries at or
@@ -127,7 +124,7 @@ def top_indices(
     """
     cols = x.shape[0] // groups
     if cols <= k:
-        return np.arange(x.shape[0]), float(x.max())
+        return np.arange(x.shape[0])
     n = cols * groups
     grid = x[:n].reshape(groups, cols)
     col_max = grid.max(axis=0)
@@ -135,11 +132,9 @@ def top_indices(
     sel = np.flatnonzero(col_max >= threshold)
     rows, where = np.nonzero(grid[:, sel] >= threshold)
     idx = rows * cols + sel[where]
-    top = float(col_max.max())
     if n < x.shape[0]:
         idx = np.concatenate((idx, np.arange(n, x.shape[0])))
-        top = max(top, float(x[n:].max()))
-    return idx, top
+    return idx
 
 
 # --- the stages ---------------------------------------------------------------------

@@ -114,11 +114,10 @@ def test_top_indices_is_a_superset_of_the_top_k() -> None:
     for n in (50, 1000, 49152, 49157):
         x = rng.standard_normal(n).astype(np.float32)
         x[rng.integers(0, n, 5)] = 9.0  # ties at the top
-        idx, top = S.top_indices(x, 64)
+        idx = S.top_indices(x, 64)
         got = set(idx.tolist())
         want = set(np.argsort(-x, kind="stable")[: min(64, n)].tolist())
         assert want <= got
-        assert top == x.max()
         assert len(got) == len(idx)  # no index twice
 
 
