@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from desktop import APP_NAME, __version__
 from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
 from desktop.core.errors import TokenscopeError
+from desktop.core.gpu import parse_gpu_layers
 
 # --- shared helpers ---------------------------------------------------------------------
 
@@ -47,21 +48,22 @@ def resolve_model(name: str) -> Path:
 def _load_engine(args: argparse.Namespace) -> Any:
     from desktop.core import backend
     from desktop.core.engine import Engine, LoadOptions
+    from desktop.core.gpu import resolve_gpu_layers
 
     backend.ensure_working_build()
-    return Engine(
-        resolve_model(args.model),
-        LoadOptions(
-            n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers
-        ),
-    )
+    path = resolve_model(args.model)
+    layers = resolve_gpu_layers(args.gpu_layers, path, n_ctx=args.ctx)
+    return Engine(path, LoadOptions(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=layers))
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--model", required=True, help="a .gguf file or a library name")
     p.add_argument("--ctx", type=int, default=4096, help="context window in tokens")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: auto)")
-    p.add_argument("--gpu-layers", type=int, default=0, help="layers to offload (-1: all)")
+    p.add_argument(
+        "--gpu-layers", type=parse_gpu_layers, default="auto",
+        help="layers to offload to the GPU: auto (all if the model fits, else none), -1 (all), N",
+    )
 
 
 # --- chat -------------------------------------------------------------------------------

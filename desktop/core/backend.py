@@ -19,7 +19,6 @@ import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from . import paths
 from .errors import BackendCrashError
@@ -65,20 +64,14 @@ def _library_path() -> str:
 
 
 def _devices() -> list[str]:
-    """The compute devices llama.cpp sees, where the bindings expose ggml's device API."""
-    import llama_cpp
+    """The GPUs llama.cpp would offload to, with their memory (empty on a CPU build)."""
+    from .gpu import gpu_devices
 
-    lib: Any = llama_cpp
-    out = []
-    try:
-        for i in range(lib.ggml_backend_dev_count()):
-            dev = lib.ggml_backend_dev_get(i)
-            name = lib.ggml_backend_dev_name(dev)
-            desc = lib.ggml_backend_dev_description(dev)
-            out.append(f"{name.decode()}: {desc.decode()}")
-    except (AttributeError, OSError):  # bindings without the device API (0.3.x)
-        pass
-    return out
+    return [
+        f"{d.name}: {d.description} ({d.free_bytes / 2**30:.1f} of "
+        f"{d.total_bytes / 2**30:.1f} GiB free)"
+        for d in gpu_devices() or []
+    ]
 
 
 def build_info() -> BuildInfo:
@@ -154,7 +147,12 @@ def run_probe(timeout: float = 120.0, command: list[str] | None = None) -> Probe
     from .tiny_model import write_tiny_llama
 
     key = build_info().key
-    child = command or [sys.executable, "-m", "desktop.core.backend", "--probe-child"]
+    if command is not None:
+        child = command
+    elif getattr(sys, "frozen", False):  # a bundle: the app itself answers --probe-child
+        child = [sys.executable, "--probe-child"]
+    else:
+        child = [sys.executable, "-m", "desktop.core.backend", "--probe-child"]
     with tempfile.TemporaryDirectory(prefix="tokenscope-probe-") as tmp:
         model = write_tiny_llama(Path(tmp) / "probe.gguf")
         try:
