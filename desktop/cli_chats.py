@@ -8,19 +8,27 @@ import sys
 import time
 from pathlib import Path
 
-from desktop.core.export import dumps, from_json, to_markdown
+from desktop.core.export import (
+    PieceOf,
+    SpecialOf,
+    dumps,
+    from_json,
+    pieces_from_json,
+    to_markdown,
+)
 from desktop.core.store import Store
 
 
-def _store_piece(store: Store):  # type: ignore[no-untyped-def]
+def _store_vocab(store: Store) -> tuple[PieceOf, SpecialOf]:
+    """Token text and special flag from the token texts the store keeps per model."""
     cache: dict[str, dict[int, tuple[bytes, bool]]] = {}
 
-    def piece(model: str, token: int) -> bytes:
+    def entry(model: str, token: int) -> tuple[bytes, bool]:
         if model not in cache:
             cache[model] = store.pieces(model)
-        return cache[model].get(token, (b"", False))[0]
+        return cache[model].get(token, (b"", False))
 
-    return piece
+    return (lambda m, t: entry(m, t)[0]), (lambda m, t: entry(m, t)[1])
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -46,7 +54,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     store = Store()
     conv = store.load(args.id)
-    text = to_markdown(conv) if args.format == "md" else dumps(conv, _store_piece(store))
+    text = to_markdown(conv) if args.format == "md" else dumps(conv, *_store_vocab(store))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Exported conversation {args.id} to {args.output}", file=sys.stderr)
@@ -62,7 +70,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"tokenscope: cannot read {args.file}: {exc}", file=sys.stderr)
         return 1
     conv = from_json(data)
-    new_id = Store().save(conv)
+    store = Store()
+    for model, table in pieces_from_json(data).items():
+        store.save_pieces(model, table)
+    new_id = store.save(conv)
     print(f"Imported as conversation {new_id}")
     return 0
 

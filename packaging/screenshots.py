@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 ENGLISH = "What is the capital of France? Answer in two sentences."
 CHINESE = "你好！请用中文介绍一下你自己。"
 CODE = "Write a Python function that returns the square of a number, with an example."
+TIPS = "Give me three tips for learning a new language."
 SIZE = (1500, 940)
 
 
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         wait(lambda: not win.generating)
 
     say(ENGLISH)
+    english_id = win.current.id
     shot(win, "01-chat")
 
     # 3. heat mode, a token selected: the inspector and the timeline follow
@@ -239,7 +241,27 @@ def main(argv: list[str] | None = None) -> int:
     dialog.tabs.setCurrentIndex(0)
     shot(dialog, "10-settings-model")
     dialog.reject()
+
+    # 8. conversations last: several in the list, searched, one reopened with no model
+    win.new_action.trigger()
+    say(TIPS)
+    shot(win, "11-conversations")
     win.close()
+    store.last_model = None
+    bare = MainWindow(store, restore_layout=False)
+    place(bare)
+    if english_id is not None and bare.open_conversation(english_id) is not None:
+        bare.heat_action.setChecked(True)
+        again = bare.last_reply()
+        if again is not None and again.traces:
+            index = pick.index if pick.index < len(again.traces) else 0
+            bare.select_token(again.id, index)
+        shot(bare, "12-reopened-without-model")
+        bare.tokens_dock.raise_()
+        bare.conversation_list.search.setText("France")
+        wait(lambda: len(bare.conversation_list.entries) == 1, 5.0)
+        shot(bare, "13-search-tokens-without-model")
+    bare.close()
     return 0
 
 

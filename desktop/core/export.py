@@ -56,10 +56,46 @@ def _trace_row(
 
 
 PieceOf = Callable[[str, int], bytes]  #: (model name, token id) -> the token's bytes
+SpecialOf = Callable[[str, int], bool]  #: (model name, token id) -> is it a special token
 
 
-def to_json(conv: Conversation, piece: PieceOf | None = None) -> dict[str, Any]:
-    """The whole tree; ``piece`` names the candidates in each trace row's ``top``."""
+def _vocab(conv: Conversation, piece: PieceOf, special: SpecialOf | None) -> dict[str, Any]:
+    """The text of every token id the conversation shows (prompts, replies, candidates),
+    per model, so an import can be inspected without the model."""
+    ids: dict[str, set[int]] = {}
+    for n in conv.nodes.values():
+        if not n.model:
+            continue
+        used = ids.setdefault(n.model, set())
+        used.update(n.prompt_tokens)
+        for t in n.traces:
+            used.add(t.token)
+            used.update(t.cand_ids.tolist())
+    return {
+        model: {
+            str(i): [piece(model, i).hex(), bool(special(model, i)) if special else False]
+            for i in sorted(used)
+        }
+        for model, used in ids.items()
+    }
+
+
+def pieces_from_json(data: dict[str, Any]) -> dict[str, dict[int, tuple[bytes, bool]]]:
+    """The token texts an export carries, per model (empty for older exports)."""
+    try:
+        return {
+            str(model): {int(i): (bytes.fromhex(h), bool(s)) for i, (h, s) in table.items()}
+            for model, table in dict(data.get("pieces") or {}).items()
+        }
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise ImportFormatError(f"The token texts in the file are damaged ({exc}).") from exc
+
+
+def to_json(
+    conv: Conversation, piece: PieceOf | None = None, special: SpecialOf | None = None
+) -> dict[str, Any]:
+    """The whole tree; ``piece`` names the candidates in each trace row's ``top`` and
+    fills the ``pieces`` table (token texts per model)."""
     nodes = []
     for n in sorted(conv.nodes.values(), key=lambda n: n.id):
         settings = n.settings or SamplerSettings()
@@ -76,6 +112,7 @@ def to_json(conv: Conversation, piece: PieceOf | None = None) -> dict[str, Any]:
         "format": FORMAT, "version": VERSION,
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "title": conv.title, "system": conv.system, "leaf": conv.leaf, "nodes": nodes,
+        "pieces": _vocab(conv, piece, special) if piece else {},
     }
 
 
@@ -124,5 +161,7 @@ def from_json(data: dict[str, Any]) -> Conversation:
     return conv
 
 
-def dumps(conv: Conversation, piece: PieceOf | None = None) -> str:
-    return json.dumps(to_json(conv, piece), ensure_ascii=False, indent=1)
+def dumps(
+    conv: Conversation, piece: PieceOf | None = None, special: SpecialOf | None = None
+) -> str:
+    return json.dumps(to_json(conv, piece, special), ensure_ascii=False, indent=1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -134,13 +135,15 @@ def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
 
 
 class Store:
-    """The conversation database. Thread-safe for one writer (a lock-free connection per
-    thread is not needed: every call holds the connection only briefly)."""
+    """The conversation database. Thread-safe: every call holds the connection (and a lock)
+    only briefly, so the UI can read while a reply is being saved."""
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_path()
         self.readonly = False
         self._db = self._open()
+        # one connection, shared by the UI thread and the generation thread: one at a time
+        self._lock = threading.RLock()
 
     # --- opening and migrating ---------------------------------------------------
 
@@ -205,22 +208,43 @@ class Store:
     def _write(self) -> Iterator[sqlite3.Connection]:
         if self.readonly:
             raise StoreReadOnlyError(f"{self.path} is read-only; nothing can be saved.")
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    if self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
             try:
                 yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.path) from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"Reading {self.path} failed: {exc}.") from exc
 
     # --- conversations -----------------------------------------------------------
 
     def save(self, conv: Conversation) -> int:
         """Insert or update a whole conversation (all nodes, all traces)."""
         now = time.time()
+        new = conv.id is None
+        try:
+            self._save(conv, now)
+        except StoreError:
+            if new:  # rolled back: the conversation is not in the database after all
+                conv.id = None
+            raise
+        assert conv.id is not None
+        return conv.id
+
+    def _save(self, conv: Conversation, now: float) -> None:
         with self._write() as db:
             if conv.id is None:
                 cur = db.execute(
@@ -236,7 +260,6 @@ class Store:
             for node in conv.nodes.values():
                 self._put_node(db, conv.id, node)
                 self._put_traces(db, conv.id, node.id, node.traces, 0)
-        return conv.id
 
     def touch(self, conv: Conversation) -> None:
         """Save the conversation's own fields (title, system prompt, selected leaf)."""
@@ -296,34 +319,39 @@ class Store:
         db.executemany("INSERT OR REPLACE INTO traces VALUES (?,?,?,?)", rows)
 
     def load(self, conv_id: int) -> Conversation:
-        row = self._db.execute(
-            "SELECT title, system, leaf FROM conversations WHERE id=?", (conv_id,)
-        ).fetchone()
-        if row is None:
-            raise StoreError(f"There is no conversation {conv_id}. 'tokenscope chats list' "
-                             "shows the saved ones.")
+        with self._read() as db:
+            row = db.execute(
+                "SELECT title, system, leaf FROM conversations WHERE id=?", (conv_id,)
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"There is no conversation {conv_id}. 'tokenscope chats list' "
+                                 "shows the saved ones.")
+            traces: dict[int, list[StepTrace]] = {}
+            for node_id, blob in db.execute(
+                "SELECT node_id, blob FROM traces WHERE conversation_id=? ORDER BY node_id, idx",
+                (conv_id,),
+            ):
+                traces.setdefault(node_id, []).append(StepTrace.from_bytes(blob))
+            rows = db.execute(
+                "SELECT id, parent, role, content, settings, prompt_tokens, finish_reason, "
+                "stats, branched_at, dropped, model FROM nodes WHERE conversation_id=? "
+                "ORDER BY id", (conv_id,),
+            ).fetchall()
         conv = Conversation(title=row[0], system=row[1])
         conv.id = conv_id
-        traces: dict[int, list[StepTrace]] = {}
-        for node_id, blob in self._db.execute(
-            "SELECT node_id, blob FROM traces WHERE conversation_id=? ORDER BY node_id, idx",
-            (conv_id,),
-        ):
-            traces.setdefault(node_id, []).append(StepTrace.from_bytes(blob))
-        for r in self._db.execute(
-            "SELECT id, parent, role, content, settings, prompt_tokens, finish_reason, stats, "
-            "branched_at, dropped, model FROM nodes WHERE conversation_id=? ORDER BY id",
-            (conv_id,),
-        ):
-            node = Node(
+        for r in rows:  # parents come before their children (ids only grow)
+            if r[1] is not None and r[1] not in conv.nodes:
+                log.warning("conversation %d: message %d has no saved parent; skipped",
+                            conv_id, r[0])
+                continue
+            conv.add_existing(Node(
                 id=r[0], parent=r[1], role=r[2], content=r[3],
                 settings=SamplerSettings.from_dict(json.loads(r[4])) if r[4] else None,
                 prompt_tokens=np.frombuffer(r[5] or b"", dtype="<i4").tolist(),
                 finish_reason=r[6] or ("interrupted" if r[2] == "assistant" else ""),
                 stats=json.loads(r[7]), branched_at=r[8], dropped=json.loads(r[9]), model=r[10],
                 traces=traces.get(r[0], []),
-            )
-            conv.add_existing(node)
+            ))
         if row[2] is not None and row[2] in conv.nodes:
             conv.leaf = row[2]
         elif conv.nodes:
@@ -337,24 +365,26 @@ class Store:
             "SELECT c.id, c.title, c.updated, "
             "(SELECT count(*) FROM nodes n WHERE n.conversation_id=c.id) FROM conversations c"
         )
-        if not search:
-            rows = self._db.execute(q + " ORDER BY c.updated DESC").fetchall()
-            return [ConversationSummary(*r) for r in rows]
-        like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        out = []
-        for cid, title, updated, n in self._db.execute(q + " ORDER BY c.updated DESC"):
-            hit = self._db.execute(
-                "SELECT content FROM nodes WHERE conversation_id=? AND content LIKE ? ESCAPE '\\' "
-                "ORDER BY id LIMIT 1", (cid, like),
-            ).fetchone()
-            if hit is None and search.lower() not in title.lower():
-                continue
-            snippet = ""
-            if hit is not None:
-                text = hit[0]
-                i = text.lower().find(search.lower())
-                snippet = text[max(0, i - 30) : i + len(search) + 30].replace("\n", " ")
-            out.append(ConversationSummary(cid, title, updated, n, snippet))
+        with self._read() as db:
+            rows = db.execute(q + " ORDER BY c.updated DESC").fetchall()
+            if not search:
+                return [ConversationSummary(*r) for r in rows]
+            escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            like = f"%{escaped}%"
+            out = []
+            for cid, title, updated, n in rows:
+                hit = db.execute(
+                    "SELECT content FROM nodes WHERE conversation_id=? AND content LIKE ? "
+                    "ESCAPE '\\' ORDER BY id LIMIT 1", (cid, like),
+                ).fetchone()
+                if hit is None and search.lower() not in title.lower():
+                    continue
+                snippet = ""
+                if hit is not None:
+                    text = hit[0]
+                    i = text.lower().find(search.lower())
+                    snippet = text[max(0, i - 30) : i + len(search) + 30].replace("\n", " ")
+                out.append(ConversationSummary(cid, title, updated, n, snippet))
         return out
 
     def rename(self, conv_id: int, title: str) -> None:
@@ -377,12 +407,11 @@ class Store:
             )
 
     def pieces(self, model: str) -> dict[int, tuple[bytes, bool]]:
-        return {
-            t: (p, bool(s))
-            for t, p, s in self._db.execute(
+        with self._read() as db:
+            rows = db.execute(
                 "SELECT token, piece, special FROM pieces WHERE model=?", (model,)
-            )
-        }
+            ).fetchall()
+        return {t: (p, bool(s)) for t, p, s in rows}
 
 
 class ReplyWriter:

@@ -63,7 +63,7 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setOrganizationDomain("tokenscope.app")
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("tokenscope")
+    app.setDesktopFileName("io.github.tokenscope.Tokenscope")  # matches the .desktop file
     icon = QIcon()
     for file in app_icon_files():
         icon.addFile(str(file))

@@ -347,7 +347,7 @@ class MessageView(QFrame):
             "length": self.tr("stopped at the reply length limit"),
             "context": self.tr("the context window is full"),
             "cancelled": self.tr("stopped"),
-            "interrupted": self.tr("interrupted by an error"),
+            "interrupted": self.tr("interrupted"),
         }
         if node.finish_reason in reasons:
             parts.append(reasons[node.finish_reason])

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 class FirstRunPage(QWidget):
     download_requested = Signal()
     open_requested = Signal()
+    browse_requested = Signal()  #: open the Models window (search and download)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +73,15 @@ class FirstRunPage(QWidget):
         self.open_button.clicked.connect(self.open_requested)
         layout.addWidget(self.open_button)
 
+        self.browse_button = QPushButton(self.tr("Browse and download models…"), card)
+        self.browse_button.setObjectName("browseModels")
+        self.browse_button.setToolTip(
+            self.tr("Search Hugging Face for GGUF models, see which ones fit your computer, "
+                    "and download them")
+        )
+        self.browse_button.clicked.connect(self.browse_requested)
+        layout.addWidget(self.browse_button)
+
         self.progress = QProgressBar(card)
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(False)
@@ -84,8 +94,8 @@ class FirstRunPage(QWidget):
 
         note = QLabel(
             self.tr(
-                "A model manager to search for, download and organise models is coming. "
-                "Until then, any chat model in GGUF format works, e.g. from Hugging Face."
+                "Any chat model in GGUF format works. Bigger models write better but need "
+                "more memory; the Models window (File → Models…) shows which ones fit."
             ),
             card,
         )
@@ -99,6 +109,7 @@ class FirstRunPage(QWidget):
         self.progress.setVisible(busy)
         self.download_button.setEnabled(not busy)
         self.open_button.setEnabled(not busy)
+        self.browse_button.setEnabled(not busy)
         self.status.setText(message or "")
 
     def set_error(self, message: str) -> None:

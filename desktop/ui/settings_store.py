@@ -114,6 +114,29 @@ class SettingsStore:
     def last_dir(self, path: str) -> None:
         self.qsettings.setValue("model/last_dir", path)
 
+    def remember_model(self, name: str, path: str) -> None:
+        """The file a model (by its name inside the GGUF) was last loaded from."""
+        files = self._get_json("model/files", {})
+        if not isinstance(files, dict):
+            files = {}
+        files[name] = path
+        self.qsettings.setValue("model/files", json.dumps(files))
+
+    def model_file(self, name: str) -> str | None:
+        """Where the model called ``name`` was last loaded from (None: never loaded)."""
+        files = self._get_json("model/files", {})
+        value = files.get(name) if isinstance(files, dict) else None
+        return str(value) if value else None
+
+    @property
+    def export_dir(self) -> str:
+        """Where conversations were last exported to or imported from."""
+        return self._get("chat/export_dir", "", str)
+
+    @export_dir.setter
+    def export_dir(self, path: str) -> None:
+        self.qsettings.setValue("chat/export_dir", path)
+
     # --- sampler presets -------------------------------------------------------------
 
     def user_presets(self) -> dict[str, SamplerSettings]:

@@ -226,9 +226,21 @@ ID {id} · {kind}</translation>
 <context>
     <name>ConversationList</name>
     <message>
+        <source>Search conversations</source>
+        <extracomment>the second, dimmer line of a row wait this long after the last key press before searching the search text, once typing pauses</extracomment>
+        <translation>搜索对话</translation>
+    </message>
+    <message>
+        <source>Finds conversations whose title or messages contain the text</source>
+        <translation>查找标题或消息中包含这段文字的对话</translation>
+    </message>
+    <message>
         <source>New chat</source>
-        <extracomment>How often the panels follow a streaming reply (the chat itself follows every batch).</extracomment>
         <translation>新对话</translation>
+    </message>
+    <message>
+        <source>Start a new conversation</source>
+        <translation>开始一个新对话</translation>
     </message>
     <message>
         <source>Rename</source>
@@ -237,6 +249,18 @@ ID {id} · {kind}</translation>
     <message>
         <source>Delete</source>
         <translation>删除</translation>
+    </message>
+    <message>
+        <source>No conversation contains “%1”.</source>
+        <translation>没有对话包含“%1”。</translation>
+    </message>
+    <message>
+        <source>Rename the selected conversation</source>
+        <translation>重命名选中的对话</translation>
+    </message>
+    <message>
+        <source>Delete the selected conversation</source>
+        <translation>删除选中的对话</translation>
     </message>
     <message>
         <source>Rename…</source>
@@ -251,31 +275,31 @@ ID {id} · {kind}</translation>
     <name>DownloadRow</name>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished">取消</translation>
+        <translation>取消</translation>
     </message>
     <message>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>加载</translation>
     </message>
     <message>
         <source>Set token…</source>
-        <translation type="unfinished"></translation>
+        <translation>设置令牌…</translation>
     </message>
     <message>
         <source>Pause</source>
-        <translation type="unfinished"></translation>
+        <translation>暂停</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>继续</translation>
     </message>
     <message>
         <source>Download again</source>
-        <translation type="unfinished"></translation>
+        <translation>重新下载</translation>
     </message>
     <message>
         <source>Retry</source>
-        <translation type="unfinished"></translation>
+        <translation>重试</translation>
     </message>
 </context>
 <context>
@@ -283,21 +307,22 @@ ID {id} · {kind}</translation>
     <message>
         <source>No downloads yet. Find a model under “Search the Hub”, choose a file and press Download.</source>
         <extracomment>a finished download&apos;s file to load a DownloadItem that is now DONE how many downloads are queued or running a download failed for want of a token: its id</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>还没有下载。在“搜索 Hub”中找到一个模型，选择一个文件，然后点击“下载”。</translation>
     </message>
     <message>
         <source>Clear finished</source>
-        <translation type="unfinished"></translation>
+        <translation>清除已完成</translation>
     </message>
     <message>
         <source>Downloads go to %1</source>
-        <translation type="unfinished"></translation>
+        <translation>下载保存到 %1</translation>
     </message>
 </context>
 <context>
     <name>FirstRunPage</name>
     <message>
         <source>Welcome to Tokenscope</source>
+        <extracomment>open the Models window (search and download)</extracomment>
         <translation>欢迎使用 Tokenscope</translation>
     </message>
     <message>
@@ -321,8 +346,16 @@ ID {id} · {kind}</translation>
         <translation>打开 .gguf 文件…</translation>
     </message>
     <message>
-        <source>A model manager to search for, download and organise models is coming. Until then, any chat model in GGUF format works, e.g. from Hugging Face.</source>
-        <translation>用于搜索、下载和管理模型的模型管理器即将推出。在此之前，任何 GGUF 格式的对话模型都可以使用，例如从 Hugging Face 下载的模型。</translation>
+        <source>Browse and download models…</source>
+        <translation>浏览并下载模型…</translation>
+    </message>
+    <message>
+        <source>Search Hugging Face for GGUF models, see which ones fit your computer, and download them</source>
+        <translation>在 Hugging Face 上搜索 GGUF 模型，看看哪些能在你的电脑上运行，然后下载</translation>
+    </message>
+    <message>
+        <source>Any chat model in GGUF format works. Bigger models write better but need more memory; the Models window (File → Models…) shows which ones fit.</source>
+        <translation>任何 GGUF 格式的对话模型都可以使用。模型越大，写得越好，但也需要更多内存；“模型”窗口（文件 → 模型…）会告诉你哪些能装得下。</translation>
     </message>
 </context>
 <context>
@@ -587,240 +620,244 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Name</source>
         <extracomment>the .gguf file to load the list was read again</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>名称</translation>
     </message>
     <message>
         <source>Size</source>
-        <translation type="unfinished"></translation>
+        <translation>大小</translation>
     </message>
     <message>
         <source>Quant</source>
-        <translation type="unfinished"></translation>
+        <translation>量化</translation>
     </message>
     <message>
         <source>Architecture</source>
-        <translation type="unfinished"></translation>
+        <translation>架构</translation>
     </message>
     <message>
         <source>Parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>参数量</translation>
     </message>
     <message>
         <source>Context</source>
-        <translation type="unfinished">上下文</translation>
+        <translation>上下文</translation>
     </message>
     <message>
         <source>Source</source>
-        <translation type="unfinished"></translation>
+        <translation>来源</translation>
     </message>
     <message>
         <source>No models yet: download one under “Search the Hub”, or import a .gguf file you already have.</source>
-        <translation type="unfinished"></translation>
+        <translation>还没有模型：在“搜索 Hub”中下载一个，或者导入你已有的 .gguf 文件。</translation>
     </message>
     <message>
         <source>File:</source>
-        <translation type="unfinished"></translation>
+        <translation>文件：</translation>
     </message>
     <message>
         <source>Source:</source>
-        <translation type="unfinished"></translation>
+        <translation>来源：</translation>
     </message>
     <message>
         <source>Size:</source>
-        <translation type="unfinished"></translation>
+        <translation>大小：</translation>
     </message>
     <message>
         <source>Quantisation:</source>
-        <translation type="unfinished"></translation>
+        <translation>量化方式：</translation>
     </message>
     <message>
         <source>Architecture:</source>
-        <translation type="unfinished"></translation>
+        <translation>架构：</translation>
     </message>
     <message>
         <source>Parameters:</source>
-        <translation type="unfinished"></translation>
+        <translation>参数量：</translation>
     </message>
     <message>
         <source>Context length:</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文长度：</translation>
     </message>
     <message>
         <source>Layers / width / heads / KV heads:</source>
-        <translation type="unfinished"></translation>
+        <translation>层数 / 宽度 / 注意力头 / KV 头：</translation>
     </message>
     <message>
         <source>Vocabulary:</source>
-        <translation type="unfinished"></translation>
+        <translation>词表：</translation>
     </message>
     <message>
         <source>GGUF version / tensors:</source>
-        <translation type="unfinished"></translation>
+        <translation>GGUF 版本 / 张量数：</translation>
     </message>
     <message>
         <source>Memory needed:</source>
-        <translation type="unfinished"></translation>
+        <translation>所需内存：</translation>
     </message>
     <message>
         <source>Problem:</source>
-        <translation type="unfinished"></translation>
+        <translation>问题：</translation>
     </message>
     <message>
         <source>Chat template:</source>
-        <translation type="unfinished"></translation>
+        <translation>对话模板：</translation>
     </message>
     <message>
         <source>(none in this file)</source>
-        <translation type="unfinished"></translation>
+        <translation>（此文件中没有）</translation>
     </message>
     <message>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>加载</translation>
     </message>
     <message>
         <source>Import .gguf…</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 .gguf…</translation>
     </message>
     <message>
         <source>Copy into the models folder</source>
-        <translation type="unfinished"></translation>
+        <translation>复制到模型文件夹</translation>
     </message>
     <message>
         <source>Unchecked: the file stays where it is and the library links to it.</source>
-        <translation type="unfinished"></translation>
+        <translation>不勾选时：文件留在原处，模型库只记录它的位置。</translation>
     </message>
     <message>
         <source>Delete…</source>
-        <translation type="unfinished">删除…</translation>
+        <translation>删除…</translation>
     </message>
     <message>
         <source>Show in folder</source>
-        <translation type="unfinished"></translation>
+        <translation>在文件夹中显示</translation>
     </message>
     <message>
         <source>Refresh</source>
-        <translation type="unfinished"></translation>
+        <translation>刷新</translation>
     </message>
     <message>
         <source>Load this model for chatting (Enter)</source>
-        <translation type="unfinished"></translation>
+        <translation>加载这个模型来对话（Enter）</translation>
     </message>
     <message>
         <source>Delete this model from the library (Delete)</source>
-        <translation type="unfinished"></translation>
+        <translation>从模型库中删除这个模型（Delete）</translation>
     </message>
     <message>
         <source>Reading the library…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在读取模型库…</translation>
     </message>
     <message>
         <source>1 model in %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 中有 1 个模型</translation>
     </message>
     <message>
         <source>%1 models in %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 中有 %1 个模型</translation>
     </message>
     <message>
         <source>%1 (unusable)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（无法使用）</translation>
     </message>
     <message>
         <source>Models in the Hugging Face cache are shared with other apps; remove them with `hf cache rm`.</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face 缓存中的模型与其他应用共用；请用 `hf cache rm` 删除它们。</translation>
     </message>
     <message>
         <source>Select a model to see its details.</source>
-        <translation type="unfinished"></translation>
+        <translation>选择一个模型以查看详细信息。</translation>
     </message>
     <message>
         <source>in %1 parts</source>
-        <translation type="unfinished"></translation>
+        <translation>分为 %1 个部分</translation>
     </message>
     <message>
         <source>unknown</source>
-        <translation type="unfinished"></translation>
+        <translation>未知</translation>
     </message>
     <message>
         <source>%1 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个词元</translation>
     </message>
     <message>
         <source>%1 tokens (%2)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个词元（%2）</translation>
     </message>
     <message>
         <source>about %1 with %2 tokens of context (%3: %4 available)</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文为 %2 个词元时约需 %1（%3：可用 %4）</translation>
     </message>
     <message>
         <source>about %1 with %2 tokens of context</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文为 %2 个词元时约需 %1</translation>
     </message>
     <message>
         <source>Import a GGUF model</source>
-        <translation type="unfinished"></translation>
+        <translation>导入 GGUF 模型</translation>
     </message>
     <message>
         <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation type="unfinished">GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Copying %1 into the library…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在将 %1 复制到模型库…</translation>
     </message>
     <message>
         <source>Checking %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在检查 %1…</translation>
     </message>
     <message>
         <source>Imported %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>已导入 %1。</translation>
     </message>
     <message>
         <source>Could not import the model</source>
-        <translation type="unfinished"></translation>
+        <translation>无法导入模型</translation>
     </message>
     <message>
         <source>Delete model</source>
-        <translation type="unfinished"></translation>
+        <translation>删除模型</translation>
     </message>
     <message>
         <source>%1 is in the Hugging Face cache, shared with other apps. Remove it with `hf cache rm model/%2`.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 位于 Hugging Face 缓存中，与其他应用共用。请用 `hf cache rm model/%2` 删除它。</translation>
     </message>
     <message>
         <source>Remove %1 from the library? The file itself stays where it is:
 %2</source>
-        <translation type="unfinished"></translation>
+        <translation>要从模型库中移除 %1 吗？文件本身会留在原处：
+%2</translation>
     </message>
     <message>
         <source>Delete %1 from this computer? This removes the file:
 %2</source>
-        <translation type="unfinished"></translation>
+        <translation>要从这台电脑上删除 %1 吗？这会删除文件：
+%2</translation>
     </message>
     <message>
         <source>(and its other %1 parts)</source>
-        <translation type="unfinished"></translation>
+        <translation>（以及它的其余 %1 个部分）</translation>
     </message>
     <message>
         <source>Could not delete the model</source>
-        <translation type="unfinished"></translation>
+        <translation>无法删除模型</translation>
     </message>
     <message>
         <source>Deleted %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>已删除 %1。</translation>
     </message>
     <message>
         <source>Could not open the file manager. The model is in:
 %1</source>
-        <translation type="unfinished"></translation>
+        <translation>无法打开文件管理器。模型位于：
+%1</translation>
     </message>
 </context>
 <context>
     <name>MainWindow</name>
     <message>
         <source>The last model (%1) is no longer there.</source>
+        <extracomment>the conversation history; None when it could not be opened (memory only) why the history is not (fully) available: (kind, message), kind one of &quot;corrupt&quot;, &quot;newer&quot;, &quot;readonly&quot;, &quot;error&quot; conversations not in the store (new, or saving failed), newest first saved conversations open in memory, by id (least recently shown first) conversations with changes the store does not have yet (saving failed) token texts known from imported files (never written to the store) the reply the inspector shows</extracomment>
         <translation>上次使用的模型（%1）已不存在。</translation>
     </message>
     <message>
@@ -860,8 +897,24 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>打开模型(&amp;O)…</translation>
     </message>
     <message>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Search, download and manage models</source>
+        <translation>搜索、下载和管理模型</translation>
+    </message>
+    <message>
         <source>&amp;New chat</source>
         <translation>新建对话(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Export conversation…</source>
+        <translation>导出对话(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Import conversation…</source>
+        <translation>导入对话(&amp;I)…</translation>
     </message>
     <message>
         <source>&amp;Quit</source>
@@ -936,6 +989,14 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>最近一次回复的生成速度</translation>
     </message>
     <message>
+        <source>Load a model to continue this conversation</source>
+        <translation>加载模型后即可继续这个对话</translation>
+    </message>
+    <message>
+        <source>Load a model to start chatting</source>
+        <translation>加载模型后即可开始对话</translation>
+    </message>
+    <message>
         <source>Open a model</source>
         <translation>打开模型</translation>
     </message>
@@ -976,8 +1037,106 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>无法获取入门模型</translation>
     </message>
     <message>
+        <source>%1 is read-only: your conversations can be read, but new ones and changes are not saved. Check the file&apos;s permissions.</source>
+        <translation>%1 是只读的：你的对话可以查看，但新对话和修改都不会被保存。请检查该文件的权限。</translation>
+    </message>
+    <message>
+        <source>Read-only: changes are not saved.</source>
+        <translation>只读：修改不会被保存。</translation>
+    </message>
+    <message>
+        <source>The conversation history is read-only</source>
+        <translation>对话记录是只读的</translation>
+    </message>
+    <message>
+        <source>Conversations are not saved in this session.</source>
+        <translation>本次运行中的对话不会被保存。</translation>
+    </message>
+    <message>
+        <source>Conversations are read-only</source>
+        <translation>对话记录为只读</translation>
+    </message>
+    <message>
+        <source>Conversations are not saved</source>
+        <translation>对话不会被保存</translation>
+    </message>
+    <message>
+        <source>Tokenscope works as usual, but conversations are only kept until it closes.</source>
+        <translation>Tokenscope 仍可照常使用，但对话只保留到关闭程序为止。</translation>
+    </message>
+    <message>
+        <source>The conversation history cannot be read</source>
+        <translation>无法读取对话记录</translation>
+    </message>
+    <message>
+        <source>Tokenscope can move the file aside (it is renamed, not deleted) and start a new, empty history. Otherwise conversations are only kept until Tokenscope closes.</source>
+        <translation>Tokenscope 可以把这个文件挪到一边（只是改名，不会删除），然后开始一份新的空白记录。否则，对话只保留到 Tokenscope 关闭为止。</translation>
+    </message>
+    <message>
+        <source>Move the file aside and start a new history</source>
+        <translation>挪开文件，开始新的记录</translation>
+    </message>
+    <message>
+        <source>Continue without saving</source>
+        <translation>继续，但不保存</translation>
+    </message>
+    <message>
+        <source>Could not move the file</source>
+        <translation>无法移动文件</translation>
+    </message>
+    <message>
+        <source>%1 could not be renamed: %2</source>
+        <translation>无法重命名 %1：%2</translation>
+    </message>
+    <message>
+        <source>The damaged history was kept as %1; a new one is started.</source>
+        <translation>损坏的记录已保留为 %1；已开始新的记录。</translation>
+    </message>
+    <message>
+        <source>The conversation could not be saved</source>
+        <translation>无法保存对话</translation>
+    </message>
+    <message>
+        <source>It stays open until Tokenscope closes; saving is tried again with the next change.</source>
+        <translation>在 Tokenscope 关闭之前，它会一直保留；下次有改动时会再次尝试保存。</translation>
+    </message>
+    <message>
         <source>New chat</source>
         <translation>新对话</translation>
+    </message>
+    <message>
+        <source>1 message</source>
+        <translation>1 条消息</translation>
+    </message>
+    <message>
+        <source>%1 messages</source>
+        <translation>%1 条消息</translation>
+    </message>
+    <message>
+        <source>%1 · not saved</source>
+        <translation>%1 · 未保存</translation>
+    </message>
+    <message>
+        <source>%1
+This conversation is not saved.</source>
+        <translation>%1
+这个对话尚未保存。</translation>
+    </message>
+    <message>
+        <source>no messages yet</source>
+        <translation>还没有消息</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>无标题</translation>
+    </message>
+    <message>
+        <source>Could not open the conversation</source>
+        <translation>无法打开对话</translation>
+    </message>
+    <message>
+        <source>Could not rename the conversation</source>
+        <translation>无法重命名对话</translation>
     </message>
     <message>
         <source>Delete conversation</source>
@@ -986,6 +1145,62 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Delete “%1”? This cannot be undone.</source>
         <translation>要删除“%1”吗？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Could not delete the conversation</source>
+        <translation>无法删除对话</translation>
+    </message>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>JSON with every token’s details (*.json)</source>
+        <translation>包含每个词元细节的 JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Export conversation</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <source>Could not export the conversation</source>
+        <translation>无法导出对话</translation>
+    </message>
+    <message>
+        <source>%1 could not be written: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Exported to %1</source>
+        <translation>已导出到 %1</translation>
+    </message>
+    <message>
+        <source>Import conversation</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <source>Tokenscope conversations (*.json);;All files (*)</source>
+        <translation>Tokenscope 对话 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>%1 is not a Tokenscope conversation export (it is not JSON text).</source>
+        <translation>%1 不是 Tokenscope 导出的对话（它不是 JSON 文本）。</translation>
+    </message>
+    <message>
+        <source>%1 could not be read: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>Could not import the conversation</source>
+        <translation>无法导入对话</translation>
+    </message>
+    <message>
+        <source>Imported “%1”</source>
+        <translation>已导入“%1”</translation>
+    </message>
+    <message>
+        <source>Branching needs the model that wrote this reply (%1); %2 is loaded.</source>
+        <translation>分支需要使用写出这条回复的模型（%1）；当前加载的是 %2。</translation>
     </message>
     <message>
         <source>Stopping…</source>
@@ -1114,8 +1329,8 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <source>interrupted by an error</source>
-        <translation>因出错而中断</translation>
+        <source>interrupted</source>
+        <translation>已中断</translation>
     </message>
     <message>
         <source>Copied to the clipboard</source>
@@ -1123,332 +1338,360 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>ModelBar</name>
+    <message>
+        <source>Open a model…</source>
+        <extracomment>How often the panels follow a streaming reply (the chat itself follows every batch). Saved conversations kept open in memory besides the current one (reopening is quick). A conversation&apos;s automatic title: its first message, cut at this many characters. The object name of the container that switches a model-needing button off.</extracomment>
+        <translation>打开模型…</translation>
+    </message>
+    <message>
+        <source>Models…</source>
+        <translation>模型…</translation>
+    </message>
+    <message>
+        <source>Search, download and manage models</source>
+        <translation>搜索、下载和管理模型</translation>
+    </message>
+    <message>
+        <source>No model is loaded: you can read this conversation and inspect every token. Load a model to continue it.</source>
+        <translation>未加载模型：你可以阅读这个对话，并查看其中的每个词元。加载模型后即可继续对话。</translation>
+    </message>
+    <message>
+        <source>No model is loaded: you can read this conversation and inspect every token. Load a model (it was written by %1) to continue it.</source>
+        <translation>未加载模型：你可以阅读这个对话，并查看其中的每个词元。加载模型（它由 %1 写成）后即可继续对话。</translation>
+    </message>
+    <message>
+        <source>Load %1</source>
+        <translation>加载 %1</translation>
+    </message>
+</context>
+<context>
     <name>ModelsDialog</name>
     <message>
         <source>Models</source>
         <extracomment>How many repositories a search lists. Wait this long after the selection moves before listing a repository&apos;s files (arrow keys). a local .gguf file the user chose to load</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>模型</translation>
     </message>
     <message>
         <source>Search the Hub</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索 Hub</translation>
     </message>
     <message>
         <source>Downloads</source>
-        <translation type="unfinished"></translation>
+        <translation>下载</translation>
     </message>
     <message>
         <source>Library</source>
-        <translation type="unfinished"></translation>
+        <translation>模型库</translation>
     </message>
     <message>
         <source>Hugging Face token…</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face 令牌…</translation>
     </message>
     <message>
         <source>Needed only for gated or private models (e.g. Llama, Gemma)</source>
-        <translation type="unfinished"></translation>
+        <translation>只有受限或私有模型（例如 Llama、Gemma）才需要</translation>
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <source>Search GGUF models, e.g. “qwen2.5 0.5b instruct” — press Enter</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索 GGUF 模型，例如“qwen2.5 0.5b instruct”——按 Enter 搜索</translation>
     </message>
     <message>
         <source>Search the Hugging Face Hub</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索 Hugging Face Hub</translation>
     </message>
     <message>
         <source>Most downloaded</source>
-        <translation type="unfinished"></translation>
+        <translation>下载最多</translation>
     </message>
     <message>
         <source>Most liked</source>
-        <translation type="unfinished"></translation>
+        <translation>点赞最多</translation>
     </message>
     <message>
         <source>Recently updated</source>
-        <translation type="unfinished"></translation>
+        <translation>最近更新</translation>
     </message>
     <message>
         <source>Sort by</source>
-        <translation type="unfinished"></translation>
+        <translation>排序方式</translation>
     </message>
     <message>
         <source>Search</source>
-        <translation type="unfinished"></translation>
+        <translation>搜索</translation>
     </message>
     <message>
         <source>Working…</source>
-        <translation type="unfinished"></translation>
+        <translation>处理中…</translation>
     </message>
     <message>
         <source>Repository</source>
-        <translation type="unfinished"></translation>
+        <translation>仓库</translation>
     </message>
     <message>
         <source>Parameters</source>
-        <translation type="unfinished"></translation>
+        <translation>参数量</translation>
     </message>
     <message>
         <source>Likes</source>
-        <translation type="unfinished"></translation>
+        <translation>点赞</translation>
     </message>
     <message>
         <source>Updated</source>
-        <translation type="unfinished"></translation>
+        <translation>更新时间</translation>
     </message>
     <message>
         <source>Select a repository to see its GGUF files.</source>
-        <translation type="unfinished"></translation>
+        <translation>选择一个仓库以查看其中的 GGUF 文件。</translation>
     </message>
     <message>
         <source>Memory is estimated from the file size and name, before downloading.</source>
-        <translation type="unfinished"></translation>
+        <translation>所需内存是在下载前根据文件大小和文件名估算的。</translation>
     </message>
     <message>
         <source>Download</source>
-        <translation type="unfinished"></translation>
+        <translation>下载</translation>
     </message>
     <message>
         <source>Listing the files of %1…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在列出 %1 中的文件…</translation>
     </message>
     <message>
         <source>%1 is already in the download queue.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 已在下载队列中。</translation>
     </message>
     <message>
         <source>Show downloads</source>
-        <translation type="unfinished"></translation>
+        <translation>查看下载</translation>
     </message>
     <message>
         <source>Downloading %1 (%2) — follow it under Downloads.</source>
-        <translation type="unfinished"></translation>
+        <translation>正在下载 %1（%2）——可在“下载”中查看进度。</translation>
     </message>
     <message>
         <source>%1 (gated)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（受限）</translation>
     </message>
     <message>
         <source>Architecture: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>架构：%1</translation>
     </message>
     <message>
         <source>Context length: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文长度：%1</translation>
     </message>
     <message>
         <source>Gated: accept its terms on huggingface.co and add your token to download it.</source>
-        <translation type="unfinished"></translation>
+        <translation>受限模型：请先在 huggingface.co 上接受它的使用条款，并添加你的令牌，才能下载。</translation>
     </message>
     <message>
         <source>No GGUF models match “%1”.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有与“%1”匹配的 GGUF 模型。</translation>
     </message>
     <message>
         <source>No GGUF models found.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有找到 GGUF 模型。</translation>
     </message>
     <message>
         <source>1 GGUF model in %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 中有 1 个 GGUF 模型</translation>
     </message>
     <message>
         <source>%1 GGUF models in %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%2 中有 %1 个 GGUF 模型</translation>
     </message>
     <message>
         <source>%1 has no GGUF files.</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 中没有 GGUF 文件。</translation>
     </message>
     <message>
         <source>Could not list the files of %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法列出 %1 中的文件。</translation>
     </message>
     <message>
         <source>%1 (%2 parts)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（%2 个部分）</translation>
     </message>
     <message>
         <source>%1 (incomplete: %2 of %3 parts)</source>
-        <translation type="unfinished"></translation>
+        <translation>%1（不完整：%3 个部分中只有 %2 个）</translation>
     </message>
     <message>
         <source>%1 — in your library</source>
-        <translation type="unfinished"></translation>
+        <translation>%1——已在你的模型库中</translation>
     </message>
     <message>
         <source>Some parts of this split model are missing in the repository.</source>
-        <translation type="unfinished"></translation>
+        <translation>这个分卷模型的某些部分在仓库中缺失。</translation>
     </message>
     <message>
         <source>File</source>
-        <translation type="unfinished"></translation>
+        <translation>文件</translation>
     </message>
     <message>
         <source>Quant</source>
-        <translation type="unfinished"></translation>
+        <translation>量化</translation>
     </message>
     <message>
         <source>Size</source>
-        <translation type="unfinished"></translation>
+        <translation>大小</translation>
     </message>
     <message>
         <source>Memory at %1 tokens</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个词元时的内存</translation>
     </message>
     <message>
         <source>Fit</source>
-        <translation type="unfinished"></translation>
+        <translation>能否运行</translation>
     </message>
     <message>
         <source>Load</source>
-        <translation type="unfinished"></translation>
+        <translation>加载</translation>
     </message>
     <message>
         <source>Already in your library: load it</source>
-        <translation type="unfinished"></translation>
+        <translation>已在你的模型库中：直接加载</translation>
     </message>
     <message>
         <source>Download the selected file into the library (or double-click it)</source>
-        <translation type="unfinished"></translation>
+        <translation>把选中的文件下载到模型库（或双击它）</translation>
     </message>
     <message>
         <source>Downloads (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>下载（%1）</translation>
     </message>
     <message>
         <source>Set token…</source>
-        <translation type="unfinished"></translation>
+        <translation>设置令牌…</translation>
     </message>
     <message>
         <source>Try again</source>
-        <translation type="unfinished"></translation>
+        <translation>重试</translation>
     </message>
     <message>
         <source>Using the token from HF_TOKEN</source>
-        <translation type="unfinished"></translation>
+        <translation>正在使用 HF_TOKEN 中的令牌</translation>
     </message>
     <message>
         <source>A token is saved</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存令牌</translation>
     </message>
     <message>
         <source>Can&apos;t reach Hugging Face — check your connection; your local models still work.</source>
-        <translation type="unfinished"></translation>
+        <translation>无法连接 Hugging Face——请检查网络连接；本地模型仍可照常使用。</translation>
     </message>
     <message>
         <source>Something went wrong: %1. The details are in the log file; please try again, or report the problem.</source>
-        <translation type="unfinished">出错了：%1。详细信息已写入日志文件；请重试，或报告这个问题。</translation>
+        <translation>出错了：%1。详细信息已写入日志文件；请重试，或报告这个问题。</translation>
     </message>
     <message>
         <source>—</source>
-        <translation type="unfinished"></translation>
+        <translation>—</translation>
     </message>
     <message>
         <source>%1 s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 秒</translation>
     </message>
     <message>
         <source>%1 min</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 分钟</translation>
     </message>
     <message>
         <source>%1 h %2 min</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 小时 %2 分钟</translation>
     </message>
     <message>
         <source>fits</source>
-        <translation type="unfinished"></translation>
+        <translation>装得下</translation>
     </message>
     <message>
         <source>tight</source>
-        <translation type="unfinished"></translation>
+        <translation>偏紧</translation>
     </message>
     <message>
         <source>won&apos;t fit</source>
-        <translation type="unfinished"></translation>
+        <translation>装不下</translation>
     </message>
     <message>
         <source>Needs about %1 of memory with %2 tokens of context.</source>
-        <translation type="unfinished"></translation>
+        <translation>上下文为 %2 个词元时，约需 %1 内存。</translation>
     </message>
     <message>
         <source>Fits: needs about %1 of memory with %2 tokens of context; %3 is available.</source>
-        <translation type="unfinished"></translation>
+        <translation>装得下：上下文为 %2 个词元时约需 %1 内存；当前可用 %3。</translation>
     </message>
     <message>
         <source>Tight: needs about %1 of memory with %2 tokens of context, more than 3/4 of the %3 available. Close other programs, or choose a smaller file.</source>
-        <translation type="unfinished"></translation>
+        <translation>偏紧：上下文为 %2 个词元时约需 %1 内存，超过可用的 %3 的 3/4。请关闭其他程序，或选择更小的文件。</translation>
     </message>
     <message>
         <source>Won&apos;t fit: needs about %1 of memory with %2 tokens of context but only %3 is available. Choose a smaller quantisation or a smaller context.</source>
-        <translation type="unfinished"></translation>
+        <translation>装不下：上下文为 %2 个词元时约需 %1 内存，但只有 %3 可用。请选择更低的量化或更小的上下文。</translation>
     </message>
     <message>
         <source>%1.gguf (%2 parts)</source>
         <extracomment>Progress is repainted at most this often (state changes are shown at once).</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>%1.gguf（%2 个部分）</translation>
     </message>
     <message>
         <source>%1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 / %2</translation>
     </message>
     <message>
         <source>Waiting…</source>
-        <translation type="unfinished"></translation>
+        <translation>等待中…</translation>
     </message>
     <message>
         <source>Starting…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在开始…</translation>
     </message>
     <message>
         <source>%1/s</source>
-        <translation type="unfinished"></translation>
+        <translation>%1/秒</translation>
     </message>
     <message>
         <source>%1 left</source>
-        <translation type="unfinished"></translation>
+        <translation>剩余 %1</translation>
     </message>
     <message>
         <source>part %1 of %2</source>
-        <translation type="unfinished"></translation>
+        <translation>第 %1 部分，共 %2 部分</translation>
     </message>
     <message>
         <source>Paused</source>
-        <translation type="unfinished"></translation>
+        <translation>已暂停</translation>
     </message>
     <message>
         <source>Downloaded and verified · in the library</source>
-        <translation type="unfinished"></translation>
+        <translation>已下载并校验 · 已在模型库中</translation>
     </message>
     <message>
         <source>Cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>已取消</translation>
     </message>
     <message>
         <source>Failed</source>
-        <translation type="unfinished"></translation>
+        <translation>失败</translation>
     </message>
     <message>
         <source>Downloaded</source>
-        <translation type="unfinished"></translation>
+        <translation>已下载</translation>
     </message>
     <message>
         <source>Imported</source>
-        <translation type="unfinished"></translation>
+        <translation>已导入</translation>
     </message>
     <message>
         <source>Linked (left in place)</source>
-        <translation type="unfinished"></translation>
+        <translation>已链接（留在原处）</translation>
     </message>
     <message>
         <source>Hugging Face cache</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face 缓存</translation>
     </message>
 </context>
 <context>
@@ -1881,47 +2124,47 @@ entropy {h:.2f} bits</source>
     <name>TokenDialog</name>
     <message>
         <source>Hugging Face token</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face 令牌</translation>
     </message>
     <message>
         <source>A token lets Tokenscope download gated or private models your Hugging Face account has access to. Public models need none. Create a token with &lt;i&gt;read&lt;/i&gt; access at &lt;a href=&quot;%1&quot;&gt;huggingface.co/settings/tokens&lt;/a&gt;; it is kept in your system&apos;s keyring.</source>
-        <translation type="unfinished"></translation>
+        <translation>有了令牌，Tokenscope 就能下载你的 Hugging Face 账户有权访问的受限或私有模型。公开模型不需要令牌。请在 &lt;a href=&quot;%1&quot;&gt;huggingface.co/settings/tokens&lt;/a&gt; 创建一个具有&lt;i&gt;读取&lt;/i&gt;权限的令牌；它会保存在系统的钥匙串中。</translation>
     </message>
     <message>
         <source>Paste a token (hf_…)</source>
-        <translation type="unfinished"></translation>
+        <translation>粘贴令牌（hf_…）</translation>
     </message>
     <message>
         <source>Save</source>
-        <translation type="unfinished"></translation>
+        <translation>保存</translation>
     </message>
     <message>
         <source>Remove the saved token</source>
-        <translation type="unfinished"></translation>
+        <translation>移除已保存的令牌</translation>
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished"></translation>
+        <translation>关闭</translation>
     </message>
     <message>
         <source>Using the token from the HF_TOKEN environment variable. It takes precedence over a token saved here.</source>
-        <translation type="unfinished"></translation>
+        <translation>正在使用环境变量 HF_TOKEN 中的令牌，它优先于这里保存的令牌。</translation>
     </message>
     <message>
         <source>A token is saved in the system keyring.</source>
-        <translation type="unfinished"></translation>
+        <translation>系统钥匙串中已保存令牌。</translation>
     </message>
     <message>
         <source>No token saved.</source>
-        <translation type="unfinished"></translation>
+        <translation>尚未保存令牌。</translation>
     </message>
     <message>
         <source>Token saved in the system keyring.</source>
-        <translation type="unfinished"></translation>
+        <translation>令牌已保存到系统钥匙串。</translation>
     </message>
     <message>
         <source>The saved token was removed.</source>
-        <translation type="unfinished"></translation>
+        <translation>已移除保存的令牌。</translation>
     </message>
 </context>
 <context>

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -15,7 +16,14 @@ import numpy as np
 import pytest
 
 from desktop.core.conversation import Conversation
-from desktop.core.export import ImportFormatError, dumps, from_json, to_json, to_markdown
+from desktop.core.export import (
+    ImportFormatError,
+    dumps,
+    from_json,
+    pieces_from_json,
+    to_json,
+    to_markdown,
+)
 from desktop.core.sampling import SamplerSettings
 from desktop.core.session import ChatSession, plan_of
 from desktop.core.store import (
@@ -95,9 +103,17 @@ def test_export_markdown_and_json_round_trip(tiny_engine, tmp_path) -> None:
     row = data["nodes"][-1]["traces"][0]
     assert {"index", "token", "text", "p_model", "p_sample", "entropy", "top"} <= set(row)
     assert all("text" in c for c in row["top"])
-    back = from_json(__import__("json").loads(dumps(conv)))
+    text = dumps(conv, lambda m, t: tiny_engine.piece(t), lambda m, t: tiny_engine.is_special(t))
+    back = from_json(json.loads(text))
     assert back.id is None
     assert_same(conv, back)
+    # the export carries the text of every token it shows: inspectable without the model
+    [(model, table)] = pieces_from_json(json.loads(text)).items()
+    reply = conv.nodes[conv.leaf]
+    assert model == reply.model
+    for t in reply.traces:
+        assert all(table[int(c)][0] == tiny_engine.piece(int(c)) for c in t.cand_ids)
+    assert any(special for _, special in table.values())  # <|im_start|> and friends
     with pytest.raises(ImportFormatError):
         from_json({"format": "something else"})
 
@@ -233,3 +249,22 @@ def test_full_disk_keeps_generating_and_keeps_the_reply_in_memory(tiny_engine, t
     store._db.execute(f"PRAGMA max_page_count={pages * 1000}")
     store.save(s.conversation)  # once there is room, everything is saved
     assert_same(s.conversation, Store(tmp_path / "t.db").load(s.conversation.id))
+
+
+def test_a_failed_first_save_leaves_the_conversation_unsaved(tiny_engine, tmp_path) -> None:
+    store = Store(tmp_path / "t.db")
+    store._db.execute("PRAGMA max_page_count=1")  # nothing more fits
+    conv = Conversation(title="x")
+    conv.add(None, "user", "hello " * 2000)
+    with pytest.raises(StoreFullError):
+        store.save(conv)
+    assert conv.id is None  # not pretending to be saved
+
+
+def test_a_message_whose_parent_was_never_saved_is_skipped(tiny_engine, tmp_path) -> None:
+    store = Store(tmp_path / "t.db")
+    conv = chatted(tiny_engine, store, turns=2).conversation  # 1 user, 2 reply, 3 user, 4, 5
+    store._db.execute("DELETE FROM nodes WHERE conversation_id=? AND id=3", (conv.id,))
+    back = store.load(conv.id)  # the replies to the missing message are left out
+    assert set(back.nodes) == {1, 2}
+    assert back.leaf == 2 and back.nodes[2].content == conv.nodes[2].content

@@ -32,6 +32,14 @@ def _isolated_qt(tmp_path_factory: pytest.TempPathFactory, qapp: Any) -> Iterato
     yield
 
 
+@pytest.fixture(autouse=True)
+def _own_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test has a data directory of its own: its own conversation history."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("TOKENSCOPE_DATA_DIR", str(data))
+    return data
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Any:
     """A SettingsStore of its own for one test."""

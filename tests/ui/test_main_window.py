@@ -324,7 +324,8 @@ def test_new_rename_and_delete_conversations(
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
     window.delete_conversation()
     assert window.conversation_list.list.count() == 1
-    assert first not in window.conversations
+    assert first.id not in window.opened and window.current is not first
+    assert window.store is not None and window.store.list() == []
 
 
 # --- models, first run, errors ---------------------------------------------------------------
@@ -347,7 +348,8 @@ def test_first_run_page_downloads_the_starter_model_and_loads_it(
     assert win.stack.currentWidget() is win.first_run
     assert not win.composer.isEnabled()
     qtbot.mouseClick(win.first_run.download_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: win.session is not None, timeout=TIMEOUT)
+    # the model is ready, and the loading has finished (the composer is enabled after both)
+    qtbot.waitUntil(lambda: win.session is not None and not win.loading, timeout=TIMEOUT)
     assert win.stack.currentWidget() is win.chat_page
     assert win.composer.isEnabled()
     assert store.last_model == str(tiny_model)
