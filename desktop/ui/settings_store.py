@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
+from desktop.core.chat import DEFAULT_SYSTEM_PROMPT as CORE_DEFAULT_SYSTEM_PROMPT
 from desktop.core.engine import LoadOptions
 from desktop.core.sampling import SamplerSettings
 
@@ -45,7 +46,8 @@ def preset_label(name: str) -> str:
 #: Languages offered in the settings: (code, label). Labels are each language's own name.
 LANGUAGES: list[tuple[str, str]] = [("system", ""), ("en", "English"), ("zh_CN", "简体中文")]
 
-DEFAULT_SYSTEM_PROMPT = ""
+#: New chats start with the core's default system prompt (small models answer far better).
+DEFAULT_SYSTEM_PROMPT = CORE_DEFAULT_SYSTEM_PROMPT
 DEFAULT_MAX_TOKENS = 512
 
 

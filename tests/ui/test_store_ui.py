@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from desktop.core import export
 from desktop.core.conversation import Conversation
 from desktop.core.sampling import STAGE_NAMES
+from desktop.core.session import plan_of
 from desktop.core.store import Store, StoreFullError, default_path
 from desktop.ui.main_window import MainWindow, auto_title, gate_of
 from desktop.ui.panels._common import token_label
@@ -239,7 +240,8 @@ def test_a_saved_conversation_reopens_fully_without_the_model(
     # the timeline, the context, the prompt tokens and the performance
     assert win.timeline.isVisible()
     assert win.context_panel.parts and win.context_panel.bar.n_ctx == ui_engine.n_ctx
-    assert win.context_panel.messages.topLevelItemCount() == 1
+    # one row per message the reply's prompt held (the system prompt and the question)
+    assert win.context_panel.messages.topLevelItemCount() == len(plan_of(reply).message_tokens)
     win.tokens_dock.raise_()
     assert len(win.tokens.prompt_view.tokens) == len(reply.prompt_tokens)
     assert win.tokens.prompt_view.labels == prompt_labels
