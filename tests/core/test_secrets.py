@@ -10,27 +10,7 @@ import keyring.core
 import pytest
 
 from desktop.core import secrets
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    """A working keyring backend that keeps passwords in a dict."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if (service, username) not in self.store:
-            raise keyring.errors.PasswordDeleteError("not found")
-        del self.store[(service, username)]
+from tests.memory_keyring import MemoryKeyring
 
 
 @pytest.fixture

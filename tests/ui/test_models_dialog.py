@@ -36,6 +36,7 @@ from desktop.ui.models_common import offline_text
 from desktop.ui.models_dialog import ModelsDialog
 from desktop.ui.models_downloads import DownloadRow
 from tests.hub_server import FakeHub, Repo, isolate, make_gguf, use_hub
+from tests.memory_keyring import MemoryKeyring
 
 REPO = "acme/Tiny-GGUF"
 OTHER = "acme/Other-GGUF"
@@ -133,24 +134,6 @@ def only_row(d: ModelsDialog) -> DownloadRow:
 def put_in_library(name: str = "Local-Q4_0.gguf", **kwargs: Any) -> Path:
     template = "{% for m in messages %}<|{{ m.role }}|>{{ m.content }}{% endfor %}"
     return make_gguf(paths.models_dir() / name, name="Local", chat_template=template, **kwargs)
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.store.pop((service, username), None) is None:
-            raise keyring.errors.PasswordDeleteError("none")
 
 
 # --- search -------------------------------------------------------------------------------
