@@ -10,7 +10,7 @@ import ctypes
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -66,11 +66,6 @@ def _route_llama_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
-@dataclass
-class _PieceCache:
-    pieces: dict[int, bytes] = field(default_factory=dict)
-
-
 class Engine:
     """One loaded model with one context (one sequence)."""
 
@@ -114,7 +109,7 @@ class Engine:
             ) from exc
         self.load_seconds = time.perf_counter() - t0
         self._vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
-        self._pieces = _PieceCache()
+        self._pieces: dict[int, bytes] = {}
         self._n_vocab = self.llama.n_vocab()
         self._n_ctx = min(int(self.llama.n_ctx()), int(self.llama.input_ids.shape[0]))
         self._logits_ready = False  # the logits buffer holds the last position's logits
@@ -190,7 +185,7 @@ class Engine:
 
     def piece(self, token: int) -> bytes:
         """The raw bytes of one token (special tokens rendered), cached."""
-        cached = self._pieces.pieces.get(token)
+        cached = self._pieces.get(token)
         if cached is not None:
             return cached
         size = 64
@@ -201,7 +196,7 @@ class Engine:
                 out = buf.raw[:n]
                 break
             size = -n
-        self._pieces.pieces[token] = out
+        self._pieces[token] = out
         return out
 
     def detokenize(self, tokens: list[int]) -> bytes:
