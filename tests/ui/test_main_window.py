@@ -155,7 +155,10 @@ def test_branching_at_a_token_creates_a_second_version(
     window.select_token(reply.id, 1)
     inspector = window.inspector
     qtbot.waitUntil(lambda: inspector.scroll_area.isVisible(), timeout=5000)
-    inspector.chart.select_row(1)  # the runner-up candidate
+    # another candidate than the one drawn (at temperature 0.8 that is not always rank 1)
+    chosen = reply.traces[1].token
+    other = next(i for i, r in enumerate(inspector.chart.rows) if r.token != chosen)
+    inspector.chart.select_row(other)
     assert inspector.branch_button.isEnabled()
     qtbot.mouseClick(inspector.branch_button, Qt.MouseButton.LeftButton)
     assert window.generating
