@@ -170,8 +170,13 @@ def test_branching_at_a_token_creates_a_second_version(
     assert new.branched_at == 1
     assert new.traces[0].token == reply.traces[0].token
     assert new.traces[1].token != reply.traces[1].token
+    # the card's navigator appears with the next (batched) refresh of the chat
+    qtbot.waitUntil(
+        lambda: window.chat.views[new.id].version.isVisible()
+        and window.chat.views[new.id].version.text() == "2/2",
+        timeout=5000,
+    )
     card = window.chat.views[new.id]
-    assert card.version.isVisible() and card.version.text() == "2/2"
     # the navigator goes back to the first version
     qtbot.mouseClick(card.prev_btn, Qt.MouseButton.LeftButton)
     assert window.last_reply() is reply
