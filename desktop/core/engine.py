@@ -41,10 +41,6 @@ class EvalStats:
     n_evaluated: int  #: prompt tokens actually evaluated
     seconds: float
 
-    @property
-    def tokens_per_second(self) -> float:
-        return self.n_evaluated / self.seconds if self.seconds > 0 else 0.0
-
 
 _LOG_CALLBACK: Any = None
 

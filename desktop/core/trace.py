@@ -175,7 +175,3 @@ class StepTrace:
             "top": top,
         }
 
-
-def entropy_bits(lse: float, expected_logit: float) -> float:
-    """H = lse - E[logit] in nats, converted to bits."""
-    return max(0.0, (lse - expected_logit) / math.log(2))
