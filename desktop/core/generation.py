@@ -21,12 +21,13 @@ from .sampling import (
     Candidates,
     SamplerSettings,
     draw,
-    final_candidates,
+    final_and_cuts,
     history_counts,
     run_chain,
     top_indices,
 )
-from .trace import STORED_CANDIDATES, StepTrace
+from .replay import STORED_CANDIDATES
+from .trace import StepTrace
 
 _LN2 = math.log(2.0)
 
@@ -149,11 +150,10 @@ class Tracer:
         entropy = max(0.0, (lse - float(np.dot(buf, x)) / z) / _LN2)
 
         if self._full_chain:
-            final = run_chain(Candidates(self._all_ids, x.copy(), by_id=True), s, counts).final
-        elif counts:
-            final = run_chain(Candidates(ids, cand_logits, sorted=True), s, counts).final
+            chain = run_chain(Candidates(self._all_ids, x.copy(), by_id=True), s, counts)
+            final, cut = chain.final, chain.cut_at(ids)
         else:
-            final = final_candidates(Candidates(ids, cand_logits, sorted=True), s)
+            final, cut = final_and_cuts(Candidates(ids, cand_logits, sorted=True), s, counts)
         self.last_final = final
         token, p_sample = draw(final, self.rng)
 
@@ -174,6 +174,7 @@ class Tracer:
             cand_ids=ids,
             cand_logits=cand_logits,
             history=history,
+            cand_cut=cut,
         )
 
 

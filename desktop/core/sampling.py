@@ -246,6 +246,7 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("temperature", temperature),
 )
 STAGE_NAMES: tuple[str, ...] = ("raw", "penalties", *(n for n, _ in STAGES))
+_STAGE_INDEX = {n: i for i, n in enumerate(STAGE_NAMES)}
 
 
 @dataclass
@@ -270,7 +271,13 @@ class ChainResult:
     def cut_at(self, ids: IdArray) -> npt.NDArray[np.int8]:
         """For each id: the index in STAGE_NAMES of the stage that removed it, or -1 if kept."""
         out = np.full(ids.shape, -1, dtype=np.int8)
+        n_before = -1
         for i, (_, c) in enumerate(self.stages):
+            if len(c) == n_before:  # stages only remove: the same size is the same set
+                continue
+            n_before = len(c)
+            if c.by_id:  # the whole vocabulary
+                continue
             gone = (out == -1) & ~np.isin(ids, c.ids)
             out[gone] = i
         return out
@@ -290,26 +297,44 @@ def run_chain(
 
 
 def final_candidates(c: Candidates, s: SamplerSettings) -> Candidates:
-    """The chain's final output only: what generation needs per token.
+    """The chain's final output only (see ``final_and_cuts``)."""
+    return final_and_cuts(c, s)[0]
 
-    For the common case (candidates sorted, no penalties, no typical-p) this computes the
-    same result as ``run_chain(c, s).final`` with a handful of array operations instead
-    of one pass per stage; the tests hold the two equal.
+
+def final_and_cuts(
+    c: Candidates, s: SamplerSettings, counts: Mapping[int, int] | None = None
+) -> tuple[Candidates, npt.NDArray[np.int8]]:
+    """The chain's final output, and for each input candidate (same order) the index in
+    ``STAGE_NAMES`` of the stage that cut it (-1: kept to the end). What generation
+    records per token: it comes from the chain that actually ran.
+
+    For the common case (candidates sorted, no penalties, no typical-p) every stage keeps
+    a prefix of the sorted candidates, so this takes a handful of array operations instead
+    of one pass per stage; the tests hold it equal to ``run_chain``.
     """
-    if not c.sorted or s.penalties_active or s.typical_p < 1.0 or s.min_keep > 1:
-        return run_chain(c, s).final
+    counts = counts or {}
+    if not c.sorted or (s.penalties_active and counts) or s.typical_p < 1.0 or s.min_keep > 1:
+        chain = run_chain(c, s, counts)
+        return chain.final, chain.cut_at(c.ids)
     logits = c.logits[: s.top_k] if s.top_k > 0 else c.logits
-    n = logits.shape[0]
+    n_k = n = logits.shape[0]
     if s.top_p < 1.0 and n > 1:
         cum = np.cumsum(softmax(logits), dtype=np.float32)
         n = min(n, int(np.searchsorted(cum, np.float32(s.top_p), side="left")) + 1)
+    n_p = n
     if s.min_p > 0.0 and n > 1:
         threshold = np.float32(logits[0] + np.float32(math.log(s.min_p)))
         n = max(1, min(n, int(np.count_nonzero(logits[:n] >= threshold))))
+    n_m = n
     if s.temperature <= 0.0:
         n = 1
     kept = logits[:n] if s.temperature <= 0.0 else logits[:n] / np.float32(s.temperature)
-    return Candidates(c.ids[:n], kept.astype(np.float32, copy=False), True)
+    cut = np.full(len(c), -1, dtype=np.int8)
+    cut[n:n_m] = _STAGE_INDEX["temperature"]
+    cut[n_m:n_p] = _STAGE_INDEX["min_p"]
+    cut[n_p:n_k] = _STAGE_INDEX["top_p"]
+    cut[n_k:] = _STAGE_INDEX["top_k"]
+    return Candidates(c.ids[:n], kept.astype(np.float32, copy=False), True), cut
 
 
 def draw(final: Candidates, rng: np.random.Generator) -> tuple[int, float]:

@@ -20,17 +20,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .replay import STORED_CANDIDATES, Replay, replay
 from .sampling import (
     STAGE_NAMES,
     Candidates,
     ChainResult,
     SamplerSettings,
     history_counts,
-    run_chain,
+    penalties,
 )
 
-#: Candidates stored per token (by raw logit). At least 64, so what-if is exact for top_k <= 64.
-STORED_CANDIDATES = 64
+__all__ = ["STORED_CANDIDATES", "TOP_N", "StepTrace", "piece_text"]
 #: Candidates shown in the trace JSON and the inspector by default.
 TOP_N = 20
 
@@ -65,6 +65,9 @@ class StepTrace:
     cand_logits: npt.NDArray[np.float32]
     history: npt.NDArray[np.int32]  #: context tokens before this one (the penalties' window)
     seconds: float = 0.0  #: time from the previous token (or the prompt's end) to this one
+    #: per stored candidate: the index in STAGE_NAMES of the stage that cut it (-1: kept),
+    #: recorded from the chain that actually ran (None in traces saved before it existed)
+    cand_cut: npt.NDArray[np.int8] | None = None
 
     @property
     def text(self) -> str:
@@ -74,19 +77,34 @@ class StepTrace:
         """Raw model probabilities of the stored candidates."""
         return np.exp(self.cand_logits.astype(np.float64) - self.lse)
 
-    def replay(self, settings: SamplerSettings) -> ChainResult:
-        """Re-run the sampling pipeline on the stored candidates with ``settings``."""
-        cands = Candidates(self.cand_ids, self.cand_logits, sorted=True)
-        counts = history_counts(self.history.tolist(), settings.repeat_last_n)
-        return run_chain(cands, settings, counts)
+    def replay(self, settings: SamplerSettings) -> Replay:
+        """Re-run the sampling pipeline on the stored candidates with ``settings``; its
+        ``exact`` says whether that equals the full-vocabulary chain (see ``replay``)."""
+        return replay(self.cand_ids, self.cand_logits, self.lse, self.history, settings)
+
+    def cuts(
+        self, settings: SamplerSettings, recorded: bool = True
+    ) -> tuple[npt.NDArray[np.int8], bool]:
+        """Per stored candidate, the stage that cut it (-1: kept), and whether that is exact.
+
+        With ``recorded`` (``settings`` are the ones this token was sampled with) the cuts
+        recorded during generation are used: they are always exact. Otherwise a replay.
+        """
+        if recorded and self.cand_cut is not None:
+            return self.cand_cut, True
+        chain = self.replay(settings)
+        return chain.cut_at(self.cand_ids), chain.exact
 
     def top(
         self, settings: SamplerSettings, n: int = TOP_N, chain: ChainResult | None = None
     ) -> list[dict[str, Any]]:
-        """The top ``n`` candidates with raw probabilities and the stages that kept each."""
-        chain = chain or self.replay(settings)
+        """The top ``n`` candidates with raw probabilities and the stages that kept each
+        (recorded during generation when ``chain`` is None and the trace has them)."""
+        if chain is not None:
+            cut = chain.cut_at(self.cand_ids[:n])
+        else:
+            cut = self.cuts(settings)[0][:n]
         ids = self.cand_ids[:n]
-        cut = chain.cut_at(ids)
         probs = self.cand_probs()[:n]
         out = []
         for tid, p, c in zip(ids.tolist(), probs.tolist(), cut.tolist()):
@@ -97,24 +115,45 @@ class StepTrace:
         return out
 
     def forced(self, token: int, piece: bytes, settings: SamplerSettings) -> StepTrace:
-        """This step with ``token`` chosen instead (a branch): same model distribution."""
+        """This step with ``token`` chosen instead (a branch): same model distribution.
+
+        ``p_sample`` is exact when the trace has its recorded cuts (the final distribution
+        is known up to one factor, fixed by the drawn token's ``p_sample``); otherwise it
+        comes from a replay (approximate where the replay is)."""
         where = np.nonzero(self.cand_ids == token)[0]
         if where.size == 0:
             raise ValueError("that token is not among the stored candidates")
         i = int(where[0])
-        final = self.replay(settings).final
-        in_final = np.nonzero(final.ids == token)[0]
-        p_sample = float(final.probs()[in_final[0]]) if in_final.size else 0.0
+        if self.cand_cut is not None:
+            p_sample = self._recorded_final_p(i, settings)
+        else:
+            final = self.replay(settings).final
+            in_final = np.nonzero(final.ids == token)[0]
+            p_sample = float(final.probs()[in_final[0]]) if in_final.size else 0.0
         logit = float(self.cand_logits[i])
         return replace(
             self, token=token, piece=piece, p_model=math.exp(logit - self.lse),
             p_sample=p_sample, rank=i + 1, logit=logit, seconds=0.0,
         )
 
+    def _recorded_final_p(self, i: int, settings: SamplerSettings) -> float:
+        assert self.cand_cut is not None
+        if self.cand_cut[i] != -1:
+            return 0.0
+        if settings.temperature <= 0.0:
+            return 1.0
+        pair = Candidates(
+            np.array([self.cand_ids[i], self.token], np.int32),
+            np.array([self.cand_logits[i], self.logit], np.float32),
+        )
+        counts = history_counts(self.history.tolist(), settings.repeat_last_n)
+        mine, drawn = penalties(pair, settings, counts).logits.astype(np.float64)
+        return self.p_sample * math.exp((mine - drawn) / settings.temperature)
+
     # --- compact serialisation -----------------------------------------------------
 
     _HEAD = struct.Struct("<BIIiffffffdHHH")
-    _VERSION = 1
+    _VERSION = 2  #: 2 adds the recorded cuts (one int8 per candidate) at the end
 
     def to_bytes(self) -> bytes:
         k, h = len(self.cand_ids), len(self.history)
@@ -130,6 +169,7 @@ class StepTrace:
                 self.cand_ids.astype("<i4").tobytes(),
                 self.cand_logits.astype("<f4").tobytes(),
                 self.history.astype("<i4").tobytes(),
+                b"" if self.cand_cut is None else self.cand_cut.astype("i1").tobytes(),
             )
         )
 
@@ -138,7 +178,7 @@ class StepTrace:
         head = cls._HEAD.unpack_from(data)
         version, index, position, token, p_model, p_sample, rank, entropy, lse, logit = head[:10]
         seconds, n_piece, k, h = head[10:]
-        if version != cls._VERSION:
+        if version not in (1, cls._VERSION):
             raise ValueError(f"unknown trace format version {version}")
         o = cls._HEAD.size
         piece = bytes(data[o : o + n_piece])
@@ -148,9 +188,13 @@ class StepTrace:
         logits = np.frombuffer(data, "<f4", k, o).astype(np.float32)
         o += 4 * k
         history = np.frombuffer(data, "<i4", h, o).astype(np.int32)
+        o += 4 * h
+        cut = None
+        if version >= 2 and len(data) >= o + k:
+            cut = np.frombuffer(data, "i1", k, o).astype(np.int8)
         return cls(
             index, position, token, piece, p_model, p_sample, round(rank), entropy, lse,
-            logit, ids, logits, history, seconds,
+            logit, ids, logits, history, seconds, cut,
         )
 
     def to_json(

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.conversation import Node
-from ...core.sampling import STAGE_NAMES, ChainResult, SamplerSettings
+from ...core.replay import Replay
+from ...core.sampling import STAGE_NAMES, SamplerSettings
 from ...core.trace import StepTrace
 from ..heat import entropy_color, prob_color
 from ._bars import CandidateChart, CandidateRow, StageStrip
@@ -44,25 +45,14 @@ _CONTROLS: dict[str, tuple[float, float, float, int]] = {
 }
 
 
-def stage_probabilities(trace: StepTrace, chain: ChainResult) -> list[dict[int, float]]:
-    """Per stage, token -> probability as the sampler sees it there.
-
-    ``raw`` and ``penalties`` are over the whole vocabulary (the stored log-sum-exp makes
-    that exact); from ``top_k`` on, renormalised over the candidates the stage kept.
-    """
-    raw_p = np.exp(trace.cand_logits.astype(np.float64) - trace.lse)
-    rest = max(0.0, 1.0 - float(raw_p.sum()))  # the vocabulary beyond the stored candidates
-    out = []
-    for name, c in chain.stages:
-        if name == "raw":
-            p = raw_p
-        elif name == "penalties":  # same ids as raw, some logits lowered
-            new = np.exp(c.logits.astype(np.float64) - trace.lse)
-            p = new / (rest + float(new.sum()))
-        else:
-            p = c.probs().astype(np.float64)
-        out.append(dict(zip(c.ids.tolist(), p.tolist(), strict=True)))
-    return out
+def stage_probabilities(trace: StepTrace, chain: Replay) -> list[dict[int, float]]:
+    """Per stage, token -> probability as the sampler sees it there: normalised over the
+    whole vocabulary while the unstored tail is still in play (the stored log-sum-exp
+    makes that exact), then over the candidates the stage kept (``Replay.stage_probs``)."""
+    return [
+        dict(zip(c.ids.tolist(), chain.stage_probs(i).tolist(), strict=True))
+        for i, (_, c) in enumerate(chain.stages)
+    ]
 
 
 def stage_active(s: SamplerSettings) -> list[bool]:
@@ -84,6 +74,7 @@ class InspectorPanel(QWidget):
         self._node: Node | None = None
         self._index = -1
         self._loading = False
+        self._recorded = True  # the settings shown are the ones the reply was sampled with
 
         self.placeholder = QLabel(self.tr(
             "Select a token of a reply (in the chat or the timeline) to see the candidates "
@@ -291,13 +282,17 @@ class InspectorPanel(QWidget):
             return token_label(trace.piece)
         return token_label(self._piece(token)) if self._piece else f"#{token}"
 
-    def _rows(self, trace: StepTrace, chain: ChainResult) -> list[CandidateRow]:
+    def _rows(self, trace: StepTrace, chain: Replay) -> list[CandidateRow]:
         ids = trace.cand_ids[: self.top_n].tolist()
         all_ids = trace.cand_ids.tolist()
         if trace.token not in ids and trace.token in all_ids:
             ids.append(trace.token)  # always show the chosen token
         probs = stage_probabilities(trace, chain)
-        cuts = chain.cut_at(np.array(ids, dtype=np.int32)).tolist()
+        if self._recorded and trace.cand_cut is not None:  # what the sampler really did
+            where = {t: i for i, t in enumerate(all_ids)}
+            cuts = [int(trace.cand_cut[where[t]]) for t in ids]
+        else:
+            cuts = chain.cut_at(np.array(ids, dtype=np.int32)).tolist()
         raw = probs[0]
         return [
             CandidateRow(
@@ -314,6 +309,8 @@ class InspectorPanel(QWidget):
             return
         trace = node.traces[index]
         settings = self.current_settings()
+        used = node.settings or SamplerSettings()
+        self._recorded = all(getattr(settings, k) == getattr(used, k) for k in self.spins)
         chain = trace.replay(settings)
         counts = [len(c) for _, c in chain.stages]
         names = [n for n, _ in chain.stages]
@@ -330,9 +327,11 @@ class InspectorPanel(QWidget):
         cumulative: dict[int, float] = {}
         threshold = None
         if names[stage] == "top_p" and settings.top_p < 1.0:
-            before = chain.stages[stage - 1][1].sort()
-            cum = np.cumsum(before.probs().astype(np.float64))
-            cumulative = dict(zip(before.ids.tolist(), cum.tolist(), strict=True))
+            before = chain.stages[stage - 1][1]
+            p_before = chain.stage_probs(stage - 1)
+            order = np.argsort(-p_before, kind="stable")
+            cum = np.cumsum(p_before[order])
+            cumulative = dict(zip(before.ids[order].tolist(), cum.tolist(), strict=True))
             threshold = settings.top_p
         self.chart.set_data(rows, stage, titles, cumulative, threshold)
         self.note.setText(tips[stage])
@@ -367,7 +366,7 @@ class InspectorPanel(QWidget):
             "distribution was, in bits (0 = certain)."))
 
     def _update_whatif(
-        self, node: Node, trace: StepTrace, chain: ChainResult, settings: SamplerSettings
+        self, node: Node, trace: StepTrace, chain: Replay, settings: SamplerSettings
     ) -> None:
         used = node.settings or SamplerSettings()
         changed = any(getattr(settings, k) != getattr(used, k) for k in self.spins)
@@ -386,10 +385,15 @@ class InspectorPanel(QWidget):
         parts.append(self.tr("Produced token: p {p} in the final distribution; {n} candidates "
                              "left; most likely “{best}”.").format(
             p=percent(p_now), n=len(final), best=html.escape(self._label(best, trace))))
-        if settings.top_k <= 0 or settings.top_k > len(trace.cand_ids):
-            parts.append(self.tr("top-k is off or above {n}: only the {n} stored candidates "
-                                 "are replayed, so this is approximate.").format(
-                n=len(trace.cand_ids)))
+        if self._recorded and trace.cand_cut is not None:
+            parts.append(self.tr("Kept and cut as recorded while generating."))
+            if not chain.exact:
+                parts.append(self.tr("Stage probabilities are approximate: only the {n} "
+                                     "stored candidates are known.").format(
+                    n=len(trace.cand_ids)))
+        elif not chain.exact:
+            parts.append(self.tr("Approximate: a cut could fall beyond the {n} stored "
+                                 "candidates that are replayed.").format(n=len(trace.cand_ids)))
         self.whatif_status.setText("<br>".join(parts))
         self.reset_button.setEnabled(changed)
 
