@@ -21,7 +21,12 @@ CORPUS = [
 ] * 20
 
 
-def spm_vocab(vocab_size: int = 400) -> Vocab:
+def spm_vocab_with(control_symbols: list[str], vocab_size: int = 400) -> Vocab:
+    """``spm_vocab`` with other control tokens (e.g. Llama 3's or Gemma's markers)."""
+    return spm_vocab(vocab_size, control_symbols)
+
+
+def spm_vocab(vocab_size: int = 400, control_symbols: list[str] | None = None) -> Vocab:
     """A BPE SentencePiece vocabulary with byte fallback, in llama.cpp's SPM layout."""
     import sentencepiece as spm
 
@@ -33,7 +38,7 @@ def spm_vocab(vocab_size: int = 400) -> Vocab:
         model_type="bpe",
         byte_fallback=True,
         character_coverage=0.98,  # rare characters go to byte pieces
-        control_symbols=["<|im_start|>", "<|im_end|>"],
+        control_symbols=control_symbols or ["<|im_start|>", "<|im_end|>"],
         minloglevel=2,
     )
     sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
@@ -51,8 +56,8 @@ def spm_vocab(vocab_size: int = 400) -> Vocab:
     return v
 
 
-def write_tiny_spm_model(path: Path, **kwargs: object) -> Path:
-    return write_tiny_llama(path, spm_vocab(), **kwargs)  # type: ignore[arg-type]
+def write_tiny_spm_model(path: Path, vocab: Vocab | None = None, **kwargs: object) -> Path:
+    return write_tiny_llama(path, vocab or spm_vocab(), **kwargs)  # type: ignore[arg-type]
 
 
 def smollm2_path() -> Path:

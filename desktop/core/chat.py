@@ -8,7 +8,7 @@ jinja2 sandbox and the Hugging Face extensions (``raise_exception``, ``tojson``,
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,31 @@ class ChatTemplate:
                 "Load the model without its template (plain-text chat) or use another file."
             ) from exc
 
+    def render_prompt(
+        self, messages: Sequence[Message], add_generation_prompt: bool = True
+    ) -> RenderedPrompt:
+        """The rendered prompt with its message content located (see ``RenderedPrompt``).
+
+        Content is located by rendering a second time with markers in place of each
+        message's content. Where the template's output depends on the content in a way
+        that defeats this, every occurrence of each message's content (in order) is taken
+        as content instead: typed markers are then still plain text.
+        """
+        text = self.render(messages, add_generation_prompt)
+        marked_msgs = [
+            Message(m.role, f"{_MARK_OPEN}{i}{_MARK_CLOSE}") for i, m in enumerate(messages)
+        ]
+        contents = [m.content for m in messages]
+        try:
+            marked = self.render(marked_msgs, add_generation_prompt)
+            spans = locate_content(text, marked, contents)
+        except TemplateError:
+            spans = None
+        if spans is None:
+            log.debug("chat template output depends on content; locating it by search")
+            spans = _search_content(text, contents)
+        return RenderedPrompt(text, spans)
+
     def render(self, messages: Sequence[Message], add_generation_prompt: bool = True) -> str:
         self._formatter.add_generation_prompt = add_generation_prompt
         try:
@@ -86,12 +111,78 @@ class ChatTemplate:
         return out
 
 
-def prompt_tokens(
-    tokenize: Callable[[str], list[int]], text: str, bos_id: int | None
-) -> list[int]:
-    """Tokens of a rendered prompt, with BOS prepended when the model wants it and the
-    template did not already write it."""
-    tokens = tokenize(text)
-    if bos_id is not None and (not tokens or tokens[0] != bos_id):
-        tokens.insert(0, bos_id)
-    return tokens
+def _search_content(text: str, contents: Sequence[str]) -> tuple[tuple[int, int], ...]:
+    """Every non-empty content's occurrences in ``text``, found in message order."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for c in contents:
+        c = c.strip()
+        if not c:
+            continue
+        i = text.find(c, pos)
+        if i < 0:
+            i = text.find(c)
+        if i >= 0:
+            spans.append((i, i + len(c)))
+            pos = i + len(c)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return tuple(merged)
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """A rendered chat prompt and where the messages' content lies in it.
+
+    Only text *outside* ``content`` (what the template itself wrote) may become special
+    tokens; content is always tokenized as plain text (see ``prompt.tokenize_prompt``).
+    """
+
+    text: str
+    #: (start, end) character ranges of message content in ``text``, in order
+    content: tuple[tuple[int, int], ...] = ()
+
+
+#: Private-use characters that stand in for message content while locating it.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+
+
+def locate_content(
+    real: str, marked: str, contents: Sequence[str]
+) -> tuple[tuple[int, int], ...] | None:
+    """Where each message's content lies in ``real`` (the template rendered with the real
+    messages), given ``marked`` (the same template rendered with each content replaced by
+    a marker). The template's own text between markers must appear in ``real`` unchanged;
+    the content may have been trimmed by the template. None when they cannot be aligned
+    (the template changes its output with the content)."""
+    parts = marked.split(_MARK_OPEN)
+    segments = [parts[0]]
+    order: list[int] = []
+    for part in parts[1:]:
+        idx, sep, rest = part.partition(_MARK_CLOSE)
+        if not sep or not idx.isdigit() or int(idx) >= len(contents):
+            return None
+        order.append(int(idx))
+        segments.append(rest)
+    if not real.startswith(segments[0]):
+        return None
+    pos, spans = len(segments[0]), []
+    for k, idx in enumerate(order):
+        nxt, last = segments[k + 1], k + 1 == len(order)
+        c = contents[idx]
+        for t in dict.fromkeys((c, c.strip(), c.lstrip(), c.rstrip())):
+            end = pos + len(t)
+            if real.startswith(t, pos) and (
+                real[end:] == nxt if last else real.startswith(nxt, end)
+            ):
+                break
+        else:
+            return None
+        spans.append((pos, end))
+        pos = end + len(nxt)
+    return tuple(spans) if pos == len(real) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from .chat import ChatTemplate, Message, prompt_tokens
+from .chat import ChatTemplate, Message, RenderedPrompt
 from .errors import ContextOverflowError
 
 
@@ -51,32 +51,35 @@ class ContextPlan:
 
 
 def _message_counts(
-    template: ChatTemplate, messages: Sequence[Message], count: Callable[[str], int]
+    template: ChatTemplate, messages: Sequence[Message], count: Callable[[RenderedPrompt], int]
 ) -> tuple[list[int], int]:
     """Tokens each message adds to the rendered prompt, and the generation prompt's."""
     counts, before = [], 0
     for i in range(len(messages)):
-        n = count(template.render(messages[: i + 1], add_generation_prompt=False))
+        n = count(template.render_prompt(messages[: i + 1], add_generation_prompt=False))
         counts.append(max(0, n - before))
         before = n
-    gen = count(template.render(messages, add_generation_prompt=True)) - before
+    gen = count(template.render_prompt(messages, add_generation_prompt=True)) - before
     return counts, max(0, gen)
 
 
 def plan_context(
     messages: Sequence[Message],
     template: ChatTemplate,
-    tokenize: Callable[[str], list[int]],
+    tokenize: Callable[[RenderedPrompt], list[int]],
     n_ctx: int,
     reply_reserve: int,
-    bos_id: int | None = None,
 ) -> ContextPlan:
-    """Fit ``messages`` (the last one is the current input) into ``n_ctx`` tokens."""
+    """Fit ``messages`` (the last one is the current input) into ``n_ctx`` tokens.
+
+    ``tokenize`` turns a rendered prompt into the model's tokens, BOS included where the
+    model wants it (``prompt.prompt_tokenizer``: message content is always plain text).
+    """
     if not messages:
         raise ValueError("no messages")
 
     def tokens_of(msgs: Sequence[Message]) -> list[int]:
-        return prompt_tokens(tokenize, template.render(msgs, True), bos_id)
+        return tokenize(template.render_prompt(msgs, True))
 
     counts, gen = _message_counts(template, messages, lambda t: len(tokenize(t)))
     roles = [m.role for m in messages]

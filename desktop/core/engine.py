@@ -164,6 +164,10 @@ class Engine:
     def is_eog(self, token: int) -> bool:
         return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
 
+    def token_attr(self, token: int) -> int:
+        """llama.cpp's attribute bits of a token (``enum llama_token_attr``)."""
+        return int(self._lib.llama_vocab_get_attr(self._vocab, token))
+
     def is_special(self, token: int) -> bool:
         attr = self._lib.llama_vocab_get_attr(self._vocab, token)
         special = (

@@ -17,6 +17,7 @@ from .context import ContextPlan, plan_context
 from .conversation import Conversation, Node
 from .engine import Engine
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent, generate
+from .prompt import prompt_tokenizer
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
 from .trace import StepTrace
@@ -79,10 +80,8 @@ class ChatSession:
     def plan(self, messages: list[Message]) -> ContextPlan:
         assert self.template is not None
         e = self.engine
-        return plan_context(
-            messages, self.template, e.tokenize, e.n_ctx, self.reply_reserve(),
-            e.bos_id if e.add_bos else None,
-        )
+        tokenize = prompt_tokenizer(e, e.bos_id if e.add_bos else None)
+        return plan_context(messages, self.template, tokenize, e.n_ctx, self.reply_reserve())
 
     # --- the three ways to get a reply -----------------------------------------------
 
