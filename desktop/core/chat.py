@@ -172,9 +172,9 @@ def locate_content(
     if not real.startswith(segments[0]):
         return None
     pos, spans = len(segments[0]), []
-    for k, idx in enumerate(order):
+    for k, msg in enumerate(order):
         nxt, last = segments[k + 1], k + 1 == len(order)
-        c = contents[idx]
+        c = contents[msg]
         for t in dict.fromkeys((c, c.strip(), c.lstrip(), c.rstrip())):
             end = pos + len(t)
             if real.startswith(t, pos) and (
