@@ -2,7 +2,10 @@
 
 Templates are rendered by llama-cpp-python's ``Jinja2ChatFormatter``: the same immutable
 jinja2 sandbox and the Hugging Face extensions (``raise_exception``, ``tojson``,
-``strftime_now``). A template that reaches for Python internals raises ``TemplateError``.
+``strftime_now``), with limits on time and size (``template_sandbox``). Any failure —
+syntax, undefined names, security, overflow, recursion, memory, time — raises
+``TemplateError``; ``ChatTemplate.for_model`` then falls back to the plain template and
+says why (``fallback_reason``), so a broken template never costs the model.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import SecurityError
-from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from .errors import TemplateError
+from .template_sandbox import SafeFormatter, TemplateTimeout, with_deadline
 
 log = logging.getLogger(__name__)
 
@@ -50,21 +53,48 @@ class Message:
 
 
 class ChatTemplate:
-    """A model's chat template (or the plain-text fallback) rendered in a sandbox."""
+    """A model's chat template (or the plain-text fallback) rendered in a sandbox.
 
-    def __init__(self, template: str | None, bos_token: str = "", eos_token: str = "") -> None:
+    Raises ``TemplateError`` when the template is not valid Jinja.
+    """
+
+    def __init__(
+        self, template: str | None, bos_token: str = "", eos_token: str = "",
+        name: str = "The model's chat template",
+    ) -> None:
         self.is_fallback = not template
+        self.name = name
         self.source = template or FALLBACK_TEMPLATE
         self.stops: tuple[str, ...] = FALLBACK_STOPS if self.is_fallback else ()
+        #: why the model's own template is not used (None: it is, or there was none)
+        self.fallback_reason: str | None = None
         try:
-            self._formatter = Jinja2ChatFormatter(
+            self._formatter = SafeFormatter(
                 template=self.source, eos_token=eos_token, bos_token=bos_token
             )
-        except jinja2.TemplateError as exc:
+        except (jinja2.TemplateError, RecursionError, MemoryError, ValueError) as exc:
             raise TemplateError(
-                f"The model's chat template is not valid Jinja ({exc}). "
+                f"{name} is not valid Jinja ({exc}). "
                 "Load the model without its template (plain-text chat) or use another file."
             ) from exc
+
+    @classmethod
+    def for_model(
+        cls, template: str | None, bos_token: str = "", eos_token: str = ""
+    ) -> ChatTemplate:
+        """The model's template if it compiles and renders a simple conversation; otherwise
+        the plain template, with ``fallback_reason`` saying which template failed and why."""
+        try:
+            t = cls(template, bos_token, eos_token)
+            t.render([Message("user", "Hello")])
+            t.render([Message("user", "Hi"), Message("assistant", "Hello!"),
+                      Message("user", "How are you?")])
+            return t
+        except TemplateError as exc:
+            log.warning("chat template failed; using the plain template (%s)", exc)
+            fallback = cls(None, bos_token, eos_token)
+            fallback.fallback_reason = f"{exc} Using the plain template instead."
+            return fallback
 
     def render_prompt(
         self, messages: Sequence[Message], add_generation_prompt: bool = True
@@ -92,22 +122,31 @@ class ChatTemplate:
         return RenderedPrompt(text, spans)
 
     def render(self, messages: Sequence[Message], add_generation_prompt: bool = True) -> str:
+        """The prompt text. Raises ``TemplateError`` with what went wrong and what to do."""
         self._formatter.add_generation_prompt = add_generation_prompt
+        name = self.name
         try:
             msgs: Any = [m.as_dict() for m in messages]
-            out = self._formatter(messages=msgs).prompt
+            out = with_deadline(lambda: self._formatter(messages=msgs).prompt)
         except SecurityError as exc:
             raise TemplateError(
-                "The model's chat template tried to reach Python internals and was stopped "
-                f"({exc}). The file may be malicious: do not use it."
+                f"{name} tried to do something unsafe and was stopped ({exc}). "
+                "The file may be malicious: do not use it."
             ) from exc
-        except (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError) as exc:
+        except TemplateTimeout as exc:
+            raise TemplateError(f"{name} was stopped: {exc}.") from exc
+        except (OverflowError, RecursionError, MemoryError) as exc:
             raise TemplateError(
-                f"The model's chat template failed on this conversation: {exc}. "
+                f"{name} was stopped: {type(exc).__name__} ({exc})."
+            ) from exc
+        except (jinja2.TemplateError, ValueError, TypeError, KeyError, IndexError,
+                AttributeError, ArithmeticError) as exc:
+            raise TemplateError(
+                f"{name} failed on this conversation: {exc}. "
                 "Some templates require alternating user/assistant turns or no system prompt."
             ) from exc
         if len(out) > MAX_PROMPT_CHARS:
-            raise TemplateError("The chat template produced an absurdly long prompt; refused.")
+            raise TemplateError(f"{name} produced an absurdly long prompt; refused.")
         return out
 
 

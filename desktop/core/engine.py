@@ -6,10 +6,12 @@ position's logits as a zero-copy numpy view (``llama_get_logits_ith``).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -62,6 +64,34 @@ def _route_llama_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
 
 
+class _InertFormatter:
+    """Stands in for llama-cpp-python's Jinja2ChatFormatter while ``Llama`` loads."""
+
+    def __init__(self, **_: Any) -> None:
+        pass
+
+    def to_chat_handler(self) -> Any:
+        def handler(**_: Any) -> Any:
+            raise RuntimeError("Tokenscope renders chat templates itself (desktop.core.chat)")
+
+        return handler
+
+
+@contextlib.contextmanager
+def _binding_templates_off(llama_cpp: Any) -> Iterator[None]:
+    """``Llama.__init__`` compiles every chat template in the file, so a template with a
+    Jinja syntax error would refuse a model llama.cpp loads fine. Tokenscope renders
+    templates itself (``chat.ChatTemplate``, which falls back visibly), so the binding's
+    chat handlers are made inert while it loads."""
+    fmt = llama_cpp.llama_chat_format
+    original = fmt.Jinja2ChatFormatter
+    fmt.Jinja2ChatFormatter = _InertFormatter
+    try:
+        yield
+    finally:
+        fmt.Jinja2ChatFormatter = original
+
+
 class Engine:
     """One loaded model with one context (one sequence)."""
 
@@ -86,17 +116,18 @@ class Engine:
             n_ctx = self.info.context_length
         t0 = time.perf_counter()
         try:
-            self.llama = llama_cpp.Llama(
-                model_path=str(self.path),
-                n_ctx=n_ctx,
-                n_threads=self.options.n_threads,
-                n_threads_batch=self.options.n_threads,
-                n_gpu_layers=self.options.n_gpu_layers,
-                n_batch=self.options.n_batch,
-                n_ubatch=self.options.n_batch,
-                logits_all=False,
-                verbose=bool(os.environ.get("TOKENSCOPE_LLAMA_VERBOSE")),
-            )
+            with _binding_templates_off(llama_cpp):
+                self.llama = llama_cpp.Llama(
+                    model_path=str(self.path),
+                    n_ctx=n_ctx,
+                    n_threads=self.options.n_threads,
+                    n_threads_batch=self.options.n_threads,
+                    n_gpu_layers=self.options.n_gpu_layers,
+                    n_batch=self.options.n_batch,
+                    n_ubatch=self.options.n_batch,
+                    logits_all=False,
+                    verbose=bool(os.environ.get("TOKENSCOPE_LLAMA_VERBOSE")),
+                )
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelLoadError(
                 f"llama.cpp could not load {self.path.name}: {exc}. The file may be damaged, "

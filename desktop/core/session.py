@@ -45,7 +45,7 @@ def template_for(engine: Engine) -> ChatTemplate:
     def text(token: int) -> str:
         return engine.piece(token).decode("utf-8", "replace") if token >= 0 else ""
 
-    return ChatTemplate(
+    return ChatTemplate.for_model(
         engine.chat_template, bos_token=text(engine.bos_id), eos_token=text(engine.eos_id)
     )
 
