@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import pytest
 
-from desktop.core import hub, library
+from desktop.core import hub, hub_progress, library
 from desktop.core.hub import (
     DiskFullError,
     DownloadCancelled,
@@ -151,7 +151,7 @@ def cancel_after_first_chunk(event: threading.Event) -> hub.ProgressCallback:
 def test_pause_keeps_the_partial_file_and_resume_continues(
     env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(hub._Tracker, "EVERY_S", 0.0)
+    monkeypatch.setattr(hub_progress.Tracker, "EVERY_S", 0.0)
     stop = threading.Event()
     with pytest.raises(DownloadCancelled):
         hub.download(REPO, BIG, progress_callback=cancel_after_first_chunk(stop), cancel_event=stop)
@@ -168,7 +168,7 @@ def test_pause_keeps_the_partial_file_and_resume_continues(
 
 
 def test_resume_when_the_server_ignores_range(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hub._Tracker, "EVERY_S", 0.0)
+    monkeypatch.setattr(hub_progress.Tracker, "EVERY_S", 0.0)
     stop = threading.Event()
     with pytest.raises(DownloadCancelled):
         hub.download(REPO, BIG, progress_callback=cancel_after_first_chunk(stop), cancel_event=stop)
@@ -272,7 +272,7 @@ def test_queue_runs_downloads_one_at_a_time(env: Env) -> None:
 
 
 def test_queue_pause_resume_and_cancel(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hub._Tracker, "EVERY_S", 0.0)
+    monkeypatch.setattr(hub_progress.Tracker, "EVERY_S", 0.0)
     stop_with: list[DownloadState] = []
     queue: DownloadQueue
 
