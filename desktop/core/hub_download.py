@@ -1,9 +1,8 @@
 """Download files of a Hub repository into the library, verified and resumable.
 
-Everything goes through `huggingface_hub` (`get_hf_file_metadata`, `get_paths_info` and
-`http_get`, which sends its headers and resumes with a Range request) and honours
-`HF_ENDPOINT` as it does. Downloads go to the library's folder (not the Hugging Face
-cache); see `hub_transfer` for what happens to each file.
+Everything goes through `huggingface_hub` (`get_hf_file_metadata`, `get_paths_info`, its
+HTTP session and headers) and honours `HF_ENDPOINT` as it does. Downloads go to the
+library's folder (not the Hugging Face cache); see `hub_transfer` for each file's way.
 
 `hf_hub_download` is not used for the transfer itself: it deletes its partial file when
 interrupted, so a paused download would start again from zero.
@@ -16,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from huggingface_hub import RepoFile, constants, get_hf_file_metadata
+from huggingface_hub import RepoFile, get_hf_file_metadata
 
 from .hub_client import api, file_url, resolve_token, safe_name
 from .hub_errors import HubError, HubNotFoundError, hub_errors
@@ -24,10 +23,6 @@ from .hub_progress import ProgressCallback, Tracker
 from .hub_search import RemoteFile
 from .hub_transfer import fetch_file, partial_path, tag
 from .library import check_free_space, repo_dir
-
-# huggingface_hub reads the body in 10 MB chunks; progress and cancellation happen between
-# chunks, so use smaller ones (no measurable cost in throughput, see bench/download.py).
-constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, 256 * 1024)
 
 
 def download(

@@ -2,7 +2,6 @@
 
 `Tracker` counts the bytes of a download (all its files together) for a progress
 callback and raises `DownloadCancelled` between chunks once the cancel event is set.
-`Bar` stands in for tqdm inside huggingface_hub's `http_get`.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .hub_errors import DownloadCancelled
 
@@ -89,23 +87,3 @@ class Tracker:
         self.callback(
             Progress(self.filename, self.index, self.file_count, done, self.total, speed, eta)
         )
-
-
-class Bar:
-    """Stands in for tqdm inside `http_get`: forwards byte counts to a `Tracker`."""
-
-    def __init__(self, tracker: Tracker, *_: Any, initial: int = 0, **__: Any) -> None:
-        self.tracker = tracker
-        tracker.set_file_done(initial)
-
-    def update(self, n: int = 1) -> None:
-        self.tracker.advance(n)
-
-    def close(self) -> None:
-        pass
-
-    def __enter__(self) -> Bar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass

@@ -4,17 +4,18 @@ The file is written under a temporary name (``<name>.<hash prefix>.incomplete``)
 later call resumes with a Range request, checked against the Hub's sha256 (or git blob
 id) and only then given its real name.
 
-Dropped connections are resumed here, not in huggingface_hub's `http_get` (asked not to
-retry): a connection that drops after bringing new bytes is resumed at once, any number
-of times; `MAX_STALLS` attempts in a row that bring nothing end the download with an
-error that says so — instead of `http_get`'s five one-second retries per stall and a
-misleading "cannot reach the Hub".
+The transfer is a plain streamed GET on huggingface_hub's HTTP session (its headers,
+proxy and certificate settings), not its `http_get`: that one retries each stall five
+times a second apart, restarts its count whenever a byte arrives (a server that always
+cuts at the same place keeps it busy) and loses the chunk it was reading. Here a
+connection that drops after bringing new bytes is resumed at once, any number of times;
+`MAX_STALLS` attempts in a row that bring nothing end the download with an error that
+names the cause ("kept closing the connection", not "cannot reach the Hub").
 """
 
 from __future__ import annotations
 
 import errno
-import functools
 import glob
 import hashlib
 import logging
@@ -24,15 +25,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO
 
 import httpx2
 from huggingface_hub import get_hf_file_metadata
 from huggingface_hub.errors import HfHubHTTPError
-from huggingface_hub.file_download import http_get
-from huggingface_hub.utils import build_hf_headers
+from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-from .hub_client import file_url, origin
+from .hub_client import TIMEOUT_S, file_url, origin
 from .hub_errors import (
     HubError,
     VerificationError,
@@ -42,7 +42,7 @@ from .hub_errors import (
     is_connect_failure,
     offline_error,
 )
-from .hub_progress import Bar, Tracker
+from .hub_progress import Tracker
 from .hub_search import RemoteFile
 from .library import DiskFullError, format_size
 
@@ -53,7 +53,7 @@ RETRY_WAIT_S = (0.2, 0.5, 1.0)  # pause before resuming, by the number of stalls
 
 
 class HashingWriter:
-    """The file object `http_get` writes to; hashes what is written on a second thread.
+    """The file the transfer writes to; hashes what is written on a second thread.
 
     Hashing there costs no download time where a core is free. The bytes already on disk
     (a resumed download) are hashed first, on that thread too.
@@ -91,7 +91,7 @@ class HashingWriter:
         return self.f.seek(offset, whence)
 
     def truncate(self, size: int | None = None) -> int:
-        # http_get truncates when a server ignores the Range header: hash again from scratch
+        # truncated when a server ignores the Range header: hash again from scratch
         self.close()
         result = self.f.truncate(size)
         self.f.flush()
@@ -226,18 +226,8 @@ def _transfer(
     stalls = 0
     while True:
         start = writer.tell()
-        if start:
-            log.info("Resuming %s at %s", what, format_size(start))
         try:
-            http_get(
-                url,
-                cast(BinaryIO, writer),
-                resume_size=start,
-                headers=headers,
-                expected_size=size,
-                tqdm_class=cast(Any, functools.partial(Bar, tracker)),
-                _nb_retries=0,  # retried here, see the module's docstring
-            )
+            _get(url, writer, size, headers, tracker, what)
             return
         except HfHubHTTPError as exc:
             raise http_error(what, exc) from exc
@@ -254,3 +244,38 @@ def _transfer(
             else:
                 time.sleep(wait)
             tracker.check()
+
+
+def _get(
+    url: str,
+    writer: HashingWriter,
+    size: int,
+    headers: dict[str, str],
+    tracker: Tracker,
+    what: str,
+) -> None:
+    """One GET of the rest of the file (a Range request when part of it is there)."""
+    start = writer.tell()
+    tracker.set_file_done(start)
+    if start >= size:
+        return
+    if start:
+        log.info("Resuming %s at %s", what, format_size(start))
+        headers = {**headers, "Range": f"bytes={start}-"}
+    with get_session().stream(
+        "GET", url, headers=headers, timeout=TIMEOUT_S, follow_redirects=True
+    ) as response:
+        hf_raise_for_status(response)
+        if start and response.status_code == 200:  # the server ignored Range: start over
+            writer.seek(0)
+            writer.truncate(0)
+            tracker.set_file_done(0)
+        # no chunk_size: a chunk is written as soon as it arrives, none is lost on a drop
+        for chunk in response.iter_bytes():
+            writer.write(chunk)
+            tracker.advance(len(chunk))
+    if writer.tell() != size:
+        raise HubError(
+            f"{what}: the server sent {format_size(writer.tell())} of "
+            f"{format_size(size)}. Try again: it resumes where it stopped."
+        )
