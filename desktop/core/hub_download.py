@@ -17,6 +17,7 @@ from pathlib import Path
 
 from huggingface_hub import RepoFile, get_hf_file_metadata
 
+from . import hub_client
 from .hub_client import api, file_url, resolve_token, safe_name
 from .hub_errors import HubError, HubNotFoundError, hub_errors
 from .hub_progress import ProgressCallback, Tracker
@@ -55,7 +56,8 @@ def download(
     tracker = Tracker(0, len(names), progress_callback, cancel_event)
     tracker.check()
     with hub_errors(f"{repo_id}/{names[0]}" if len(names) == 1 else repo_id):
-        first = get_hf_file_metadata(file_url(repo_id, names[0], revision or "main"), token=token)
+        url = file_url(repo_id, names[0], revision or "main")
+        first = get_hf_file_metadata(url, token=token, timeout=hub_client.TIMEOUT_S)
         commit = first.commit_hash or revision or "main"
         found = api().get_paths_info(repo_id, names, revision=commit, token=token)
     infos = {f.path: f for f in found}

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from huggingface_hub.hf_api import ModelInfo
 
+from . import hub_client
 from .gguf_file import GGUFInfo, info_from_name, quant_from_name, split_info
 from .hub_client import api, get_json, resolve_token, safe_name
 from .hub_errors import hub_errors
@@ -116,7 +117,11 @@ def list_gguf_files(
     """The GGUF files of a repository with sizes and quantisation, smallest first."""
     with hub_errors(repo_id):
         info = api().model_info(
-            repo_id, revision=revision, files_metadata=True, token=resolve_token(token)
+            repo_id,
+            revision=revision,
+            files_metadata=True,
+            token=resolve_token(token),
+            timeout=hub_client.TIMEOUT_S,
         )
     files = [
         RemoteFile(s.rfilename, s.size or 0, s.lfs.sha256 if s.lfs else None)

@@ -32,7 +32,8 @@ from huggingface_hub import get_hf_file_metadata
 from huggingface_hub.errors import HfHubHTTPError
 from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
 
-from .hub_client import TIMEOUT_S, file_url, origin
+from . import hub_client
+from .hub_client import file_url, origin
 from .hub_errors import (
     HubError,
     VerificationError,
@@ -172,7 +173,7 @@ def fetch_file(
     what = f"{repo_id}/{r.path}"
     url = file_url(repo_id, r.path, commit)
     with hub_errors(what):
-        meta = get_hf_file_metadata(url, token=token)
+        meta = get_hf_file_metadata(url, token=token, timeout=hub_client.TIMEOUT_S)
     headers = build_hf_headers(token=token)
     if origin(meta.location) != origin(url):  # a CDN: the token stays with the Hub
         headers.pop("authorization", None)
@@ -263,7 +264,7 @@ def _get(
         log.info("Resuming %s at %s", what, format_size(start))
         headers = {**headers, "Range": f"bytes={start}-"}
     with get_session().stream(
-        "GET", url, headers=headers, timeout=TIMEOUT_S, follow_redirects=True
+        "GET", url, headers=headers, timeout=hub_client.TIMEOUT_S, follow_redirects=True
     ) as response:
         hf_raise_for_status(response)
         if start and response.status_code == 200:  # the server ignored Range: start over

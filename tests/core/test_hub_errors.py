@@ -7,13 +7,14 @@ The time bounds are loose on purpose: they tell "answers at once" from "retries 
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from desktop.core import hub
+from desktop.core import hub, hub_client
 from desktop.core.hub import (
     HubAuthError,
     HubConnectionError,
@@ -35,6 +36,18 @@ def unreachable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str
     yield url
 
 
+@pytest.fixture
+def silent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A Hub that takes connections and never answers (a hung server or proxy)."""
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.setattr(hub_client, "TIMEOUT_S", 0.5)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(16)
+        use_endpoint(monkeypatch, f"http://127.0.0.1:{s.getsockname()[1]}")
+        yield
+
+
 class Timer:
     def __enter__(self) -> Timer:
         self.start = time.monotonic()
@@ -53,6 +66,18 @@ def test_an_unreachable_hub_is_reported_at_once_by_every_operation(unreachable: 
             hub.list_gguf_files(REPO)
         with pytest.raises(HubOfflineError, match="check your internet connection"):
             hub.download(REPO, SMALL)
+    assert t.seconds < FAST_S
+
+
+def test_a_hub_that_never_answers_is_not_waited_for_forever(silent: None) -> None:
+    with Timer() as t:
+        for call in (
+            lambda: hub.search_models("tiny"),
+            lambda: hub.list_gguf_files(REPO),
+            lambda: hub.download(REPO, SMALL),
+        ):
+            with pytest.raises(HubConnectionError, match=r"stopped answering \(timed out\)"):
+                call()
     assert t.seconds < FAST_S
 
 
