@@ -50,7 +50,7 @@ from .library import DiskFullError, format_size
 log = logging.getLogger(__name__)
 
 MAX_STALLS = 3  # attempts in a row that bring no new byte before giving up
-RETRY_WAIT_S = (0.2, 0.5, 1.0)  # pause before resuming, by the number of stalls so far
+RETRY_WAIT_S = (0.0, 0.5, 1.0)  # pause before resuming, by the number of stalls so far
 
 
 class HashingWriter:
