@@ -93,7 +93,9 @@ def offline_error(exc: Exception) -> HubOfflineError:
     )
 
 
-def dropped_error(what: str, exc: httpx2.RequestError, attempts: int = 1) -> HubConnectionError:
+def dropped_error(
+    what: str, exc: httpx2.RequestError, attempts: int = 1, *, resumable: bool = False
+) -> HubConnectionError:
     """The error for a connection that was made but then closed or stalled."""
     host = _request_host(exc)
     if isinstance(exc, httpx2.TimeoutException):
@@ -102,9 +104,8 @@ def dropped_error(what: str, exc: httpx2.RequestError, attempts: int = 1) -> Hub
         cause = f"the server ({host}) kept closing the connection ({attempts} times in a row)"
     else:
         cause = f"the server ({host}) closed the connection"
-    return HubConnectionError(
-        f"{what}: {cause}. Try again later; a download resumes where it stopped."
-    )
+    then = "; the download resumes where it stopped" if resumable else ""
+    return HubConnectionError(f"{what}: {cause}. Try again later{then}.")
 
 
 def http_error(what: str, exc: HfHubHTTPError) -> HubError:

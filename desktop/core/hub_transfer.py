@@ -237,7 +237,7 @@ def _transfer(
             if stalls >= MAX_STALLS:
                 if is_connect_failure(exc):
                     raise offline_error(exc) from exc
-                raise dropped_error(what, exc, attempts=stalls) from exc
+                raise dropped_error(what, exc, attempts=stalls, resumable=True) from exc
             log.info("%s: connection lost (%s); resuming", what, type(exc).__name__)
             wait = RETRY_WAIT_S[min(stalls, len(RETRY_WAIT_S) - 1)]
             if tracker.cancel is not None:
