@@ -255,14 +255,11 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         "cache": str(paths.cache_dir()),
         "logs": str(paths.log_dir()),
     }
-    try:
-        import keyring
+    from desktop.core import secrets
 
-        report["keyring"] = type(keyring.get_keyring()).__module__ + "." + type(
-            keyring.get_keyring()
-        ).__name__
-    except Exception as exc:
-        report["keyring"] = f"unavailable: {exc}"
+    ks = secrets.keyring_status()
+    report["keyring"] = {"backend": ks.backend, "kind": ks.kind, "where": ks.where}
+    report["keyring"]["warning"] = ks.problem
     probe = backend.check_build(force=args.reprobe) if "error" not in report["llama_cpp"] else None
     report["probe"] = probe.to_dict() if probe else None
     if args.json:
@@ -283,7 +280,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             print(f"library:       {ll['library']}")
         for k, v in report["paths"].items():
             print(f"{k + ' dir:':<14} {v}")
-        print(f"keyring:       {report['keyring']}")
+        print(f"keyring:       {ks.backend}" + (f" — tokens go to {ks.where}" if ks.where else ""))
+        if ks.problem:
+            print(f"  WARNING:     {ks.problem}")
         if probe:
             print(f"crash probe:   {'OK' if probe.ok else 'FAILED'} — {probe.message}")
     return 0 if probe is not None and probe.ok else 1

@@ -294,6 +294,10 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not token:
         print("tokenscope: no token given; nothing stored.", file=sys.stderr)
         return 1
-    secrets.set_token(token)
-    print("Token stored in the OS keyring.")
+    where = secrets.set_token(token)  # raises rather than pretend (no keyring, null backend)
+    print(f"Token stored in {where}.")
+    status = secrets.keyring_status()
+    if status.problem:
+        remove = "'tokenscope models token --remove' deletes it"
+        print(f"tokenscope: warning: {status.problem} ({remove}.)", file=sys.stderr)
     return 0

