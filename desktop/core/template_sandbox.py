@@ -44,12 +44,13 @@ class LimitedEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int):
-                    if len(seq) * n > MAX_REPEAT:
-                        raise SecurityError("the template built a string or list too large")
-        if operator == "**" and isinstance(left, int) and isinstance(right, int):
-            if right > 0 and abs(left) > 1 and right * len(str(abs(left))) > MAX_POWER_DIGITS:
-                raise SecurityError("the template computed a number too large")
+                if (isinstance(seq, (str, list, tuple)) and isinstance(n, int)
+                        and len(seq) * n > MAX_REPEAT):
+                    raise SecurityError("the template built a string or list too large")
+        if (operator == "**" and isinstance(left, int) and isinstance(right, int)
+                and right > 0 and abs(left) > 1
+                and right * len(str(abs(left))) > MAX_POWER_DIGITS):
+            raise SecurityError("the template computed a number too large")
         return super().call_binop(context, operator, left, right)
 
 
