@@ -56,10 +56,32 @@ def _load_engine(args: argparse.Namespace) -> Any:
     return Engine(path, LoadOptions(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=layers))
 
 
+def _limited(name: str) -> Callable[[str], float]:
+    """An argparse type for setting ``name``: out of range is a usage error (exit 2)."""
+    from desktop.core import limits
+
+    def convert(text: str) -> float:
+        try:
+            return limits.parse(name, text)
+        except limits.SettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name  # argparse names the type in its messages
+    return convert
+
+
+def _help(name: str) -> str:
+    from desktop.core import limits
+
+    return limits.LIMITS[name].describe()
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--model", required=True, help="a .gguf file or a library name")
-    p.add_argument("--ctx", type=int, default=4096, help="context window in tokens")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: auto)")
+    p.add_argument("--ctx", type=_limited("n_ctx"), default=4096,
+                   help=f"context window in tokens: {_help('n_ctx')}; default 4096")
+    p.add_argument("--threads", type=_limited("n_threads"), default=None,
+                   help="CPU threads (default: llama.cpp's choice)")
     p.add_argument(
         "--gpu-layers", type=parse_gpu_layers, default="auto",
         help="layers to offload to the GPU: auto (all if the model fits, else none), -1 (all), N",
@@ -107,12 +129,14 @@ def _settings(args: argparse.Namespace) -> Any:
         repeat_last_n=args.repeat_last_n,
         frequency_penalty=args.frequency_penalty,
         presence_penalty=args.presence_penalty,
-        seed=args.seed,
+        seed=None if args.seed == -1 else args.seed,
     )
 
 
-def _run_turn(session: Any, text: str, printer: _Printer, trace_out: TextIO | None) -> Any:
-    from desktop.core.generation import DoneEvent, TextEvent, TokenEvent
+def _run_turn(
+    session: Any, text: str, printer: _Printer, trace_out: TextIO | None, verbose: bool = False
+) -> Any:
+    from desktop.core.generation import DoneEvent, PromptEvent, TextEvent, TokenEvent
 
     cancel = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
@@ -120,11 +144,15 @@ def _run_turn(session: Any, text: str, printer: _Printer, trace_out: TextIO | No
         signal.signal(signal.SIGINT, lambda *_: cancel.set())
     done = None
     try:
+        seed = None
         for ev in session.send(text, cancel):
-            if isinstance(ev, TokenEvent):
+            if isinstance(ev, PromptEvent):
+                seed = ev.seed
+            elif isinstance(ev, TokenEvent):
                 printer.token(ev.text, ev.trace.p_model)
                 if trace_out is not None:
                     row = ev.trace.to_json(session.settings, session.engine.piece)
+                    row["seed"] = seed
                     trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
             elif isinstance(ev, TextEvent):
                 printer.token(ev.text, 1.0)
@@ -134,6 +162,13 @@ def _run_turn(session: Any, text: str, printer: _Printer, trace_out: TextIO | No
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
     printer.out.write("\n")
+    if verbose and done is not None:
+        print(
+            f"[seed {done.seed} · prompt {done.prompt.n_prompt} tokens "
+            f"({done.prompt.n_reused} reused) · {len(done.traces)} tokens · "
+            f"{done.gen_tokens_per_second:.1f} tok/s · {done.reason}]",
+            file=sys.stderr,
+        )
     if done is not None and done.reason == "cancelled":
         print("[stopped]", file=sys.stderr)
     elif done is not None and done.reason == "context":
@@ -152,10 +187,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if args.continue_id is not None:
             conversation = store.load(args.continue_id)
     engine = _load_engine(args)
+    max_tokens = engine.n_ctx if args.max_tokens == -1 else args.max_tokens
     session = ChatSession(
-        engine, _settings(args), system=args.system or None, max_tokens=args.max_tokens,
+        engine, _settings(args), system=args.system or None, max_tokens=max_tokens,
         store=store,
     )
+    assert session.template is not None
+    if session.template.fallback_reason:
+        print(f"tokenscope: warning: {session.template.fallback_reason}", file=sys.stderr)
     if conversation is not None:
         session.conversation = conversation
     elif store is not None:
@@ -168,7 +207,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
     try:
         if args.prompt:
-            _run_turn(session, " ".join(args.prompt), printer, trace_out)
+            _run_turn(session, " ".join(args.prompt), printer, trace_out, args.verbose)
             return 0
         print(
             f"{APP_NAME} chat with {engine.name}. Ctrl+C stops a reply, Ctrl+D or /quit "
@@ -187,11 +226,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if line.strip() in ("/quit", "/exit"):
                 return 0
             if line.strip() == "/reset":
-                session.messages.clear()
+                session.reset()
+                print("[a new conversation]", file=sys.stderr)
                 continue
             if line.strip():
                 try:
-                    _run_turn(session, line, printer, trace_out)
+                    _run_turn(session, line, printer, trace_out, args.verbose)
                 except TokenscopeError as exc:
                     print(f"tokenscope: {exc}", file=sys.stderr)
     finally:
@@ -212,7 +252,7 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
     name = engine.name
     try:
-        tokens = engine.tokenize(args.text, add_bos=args.bos, special=not args.no_special)
+        tokens = engine.tokenize(args.text, add_bos=args.bos, special=args.special)
         rows = [
             {"id": t, "text": piece_text(engine.piece(t)), "special": engine.is_special(t)}
             for t in tokens
@@ -221,7 +261,8 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         engine.close()
     if args.json:
         json.dump(
-            {"model": name, "n_tokens": len(rows), "chars": len(args.text), "tokens": rows},
+            {"model": name, "special_parsed": args.special, "n_tokens": len(rows),
+             "chars": len(args.text), "tokens": rows},
             sys.stdout,
             ensure_ascii=False,
             indent=2,
@@ -233,6 +274,12 @@ def cmd_tokenize(args: argparse.Namespace) -> int:
         print(f"{r['id']:>8}  {r['text']!r}{mark}")
     ratio = len(args.text) / len(rows) if rows else 0.0
     print(f"{len(rows)} tokens, {len(args.text)} characters, {ratio:.2f} chars/token")
+    if args.special:
+        print("special tokens: parsed (--special): markers such as <|im_end|> became "
+              "control tokens")
+    else:
+        print("special tokens: not parsed: markers such as <|im_end|> are plain text, as in "
+              "a chat message (--special parses them)")
     return 0
 
 
@@ -304,17 +351,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--system", default=DEFAULT_SYSTEM_PROMPT,
         help=f'system prompt (default: "{DEFAULT_SYSTEM_PROMPT}"; "" for none)',
     )
-    c.add_argument("--temp", type=float, default=0.8)
-    c.add_argument("--top-k", type=int, default=40)
-    c.add_argument("--top-p", type=float, default=0.95)
-    c.add_argument("--min-p", type=float, default=0.05)
-    c.add_argument("--typical-p", type=float, default=1.0)
-    c.add_argument("--repeat-penalty", type=float, default=1.0)
-    c.add_argument("--repeat-last-n", type=int, default=64)
-    c.add_argument("--frequency-penalty", type=float, default=0.0)
-    c.add_argument("--presence-penalty", type=float, default=0.0)
-    c.add_argument("--seed", type=int, default=None)
-    c.add_argument("--max-tokens", type=int, default=512)
+    for flag, name, default in (
+        ("--temp", "temperature", 0.8),
+        ("--top-k", "top_k", 40),
+        ("--top-p", "top_p", 0.95),
+        ("--min-p", "min_p", 0.05),
+        ("--typical-p", "typical_p", 1.0),
+        ("--repeat-penalty", "repeat_penalty", 1.0),
+        ("--repeat-last-n", "repeat_last_n", 64),
+        ("--frequency-penalty", "frequency_penalty", 0.0),
+        ("--presence-penalty", "presence_penalty", 0.0),
+        ("--seed", "seed", -1),
+        ("--max-tokens", "max_tokens", 512),
+    ):
+        c.add_argument(flag, type=_limited(name), default=default,
+                       help=f"{_help(name)}; default {default}")
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="print the seed, token counts and speed after each reply")
     c.add_argument("--trace", help="write one JSON object per generated token to this file")
     c.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     c.add_argument("--save", action="store_true", help="save the conversation (see 'chats')")
@@ -322,12 +375,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="continue a saved conversation (saves the new turns too)")
     c.set_defaults(func=cmd_chat)
 
-    t = sub.add_parser("tokenize", help="show the tokens of a text")
+    t = sub.add_parser(
+        "tokenize", help="show the tokens of a text",
+        description="Show how a model splits a text into tokens. Special tokens are not "
+                    "parsed unless --special is given; the output says which.",
+    )
     _add_model_args(t)
     t.add_argument("text")
     t.add_argument("--json", action="store_true")
     t.add_argument("--bos", action="store_true", help="add the BOS token as a prompt would")
-    t.add_argument("--no-special", action="store_true", help="treat <|...|> markers as text")
+    t.add_argument(
+        "--special", action="store_true",
+        help="parse markers like <|im_end|> as special (control) tokens, as a chat template's "
+             "own text is; by default they are plain text, as in a chat message",
+    )
+    t.add_argument("--no-special", dest="special", action="store_false",
+                   help="do not parse special tokens (the default)")
     t.set_defaults(func=cmd_tokenize)
 
     d = sub.add_parser("doctor", help="check the llama.cpp build and the install")

@@ -73,3 +73,102 @@ def test_missing_model_is_one_clear_line(tmp_path, capsys) -> None:
     assert main(["chat", "-m", str(tmp_path / "missing.gguf"), "hi"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("tokenscope: ") and "Traceback" not in err
+
+
+BAD_FLAGS = [
+    ("--repeat-penalty", "0"), ("--repeat-last-n", "-2"), ("--max-tokens", "0"),
+    ("--temp", "nan"), ("--temp", "inf"), ("--temp", "-1"), ("--seed", "-2"),
+    ("--ctx", "-5"), ("--top-k", "-3"), ("--top-p", "1.5"), ("--min-p", "-0.1"),
+    ("--typical-p", "2"), ("--threads", "0"), ("--frequency-penalty", "nan"),
+    ("--presence-penalty", "inf"), ("--seed", "4294967296"),
+]
+
+
+@pytest.mark.parametrize(("flag", "value"), BAD_FLAGS)
+def test_out_of_range_flags_are_usage_errors(tiny_model, capsys, flag: str, value: str) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["chat", "-m", str(tiny_model), flag, value, "hi"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument {flag}" in err and "must be" in err and "Traceback" not in err
+
+
+def test_seed_minus_one_is_random_recorded_and_reproducible(tiny_model, tmp_path, capsys) -> None:
+    trace = tmp_path / "t.jsonl"
+    base = ["chat", "-m", str(tiny_model), "--ctx", "256", "--max-tokens", "8", "--temp", "1.5",
+            "--top-k", "0", "--top-p", "1", "--min-p", "0"]
+    assert main([*base, "--seed", "-1", "-v", "--trace", str(trace), "Hi"]) == 0
+    out = capsys.readouterr()
+    rows = [json.loads(line) for line in trace.read_text().splitlines()]
+    seed = rows[0]["seed"]
+    assert isinstance(seed, int) and all(r["seed"] == seed for r in rows)
+    assert f"seed {seed}" in out.err  # --verbose says it too
+    assert main([*base, "--seed", str(seed), "Hi"]) == 0
+    assert capsys.readouterr().out == out.out  # the recorded seed reproduces the reply
+
+
+def test_special_values_run(tiny_model, tmp_path, capsys) -> None:
+    trace = tmp_path / "t.jsonl"
+    args = ["chat", "-m", str(tiny_model), "--ctx", "0", "--max-tokens", "-1",
+            "--repeat-last-n", "-1", "--repeat-penalty", "1.3", "--temp", "0",
+            "--trace", str(trace), "Hello " * 40]
+    assert main(args) == 0
+    rows = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert rows  # generated until end of turn or a full context
+
+
+def test_repeat_last_n_minus_one_penalises_the_whole_context(tiny_engine) -> None:
+    from desktop.core.generation import DoneEvent, generate
+    from desktop.core.sampling import SamplerSettings
+
+    prompt = tiny_engine.tokenize("The quick brown fox jumps over the lazy dog. " * 12,
+                                  add_bos=True)
+    assert len(prompt) > 64
+    s = SamplerSettings(repeat_last_n=-1, repeat_penalty=1.5, seed=1)
+    done = list(generate(tiny_engine, prompt, s, max_tokens=3))[-1]
+    assert isinstance(done, DoneEvent)
+    for t in done.traces:
+        assert len(t.history) == t.position  # every earlier token, not the last 64
+
+
+def test_interactive_reset_starts_a_new_conversation(tiny_model) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "desktop.cli", "chat", "-m", str(tiny_model), "--ctx", "512",
+         "--max-tokens", "3", "--seed", "1", "-v"],
+        input="Hello there\n/reset\nHello there\n/quit\n", capture_output=True, text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "a new conversation" in proc.stderr
+    prompts = [line.split("prompt ")[1].split(" tokens")[0]
+               for line in proc.stderr.splitlines() if line.startswith("[seed")]
+    assert len(prompts) == 2 and prompts[0] == prompts[1]  # no earlier turns after /reset
+
+
+def test_tokenize_says_whether_specials_were_parsed(tiny_model, capsys) -> None:
+    assert main(["tokenize", "-m", str(tiny_model), "<|im_end|>"]) == 0
+    out = capsys.readouterr().out
+    assert "(special)" not in out and "not parsed" in out
+    assert main(["tokenize", "-m", str(tiny_model), "--special", "--json", "<|im_end|>"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["special_parsed"] is True
+    assert [t["special"] for t in data["tokens"]] == [True]
+
+
+@pytest.mark.slow
+def test_gemma_whitespace_tokens_are_not_labelled_special(gemma3, capsys) -> None:
+    assert main(["tokenize", "-m", str(gemma3), "--special", "--json",
+                 "<start_of_turn>user\n\n\n  hi<end_of_turn>"]) == 0
+    rows = json.loads(capsys.readouterr().out)["tokens"]
+    special = {r["text"]: r["special"] for r in rows}
+    assert special["<start_of_turn>"] and special["<end_of_turn>"]
+    assert not any(v for k, v in special.items() if not k.strip())  # whitespace runs: text
+
+
+def test_a_model_with_a_broken_template_warns_and_chats(tmp_path, capsys) -> None:
+    from tests.models import write_tiny_spm_model
+
+    path = write_tiny_spm_model(tmp_path / "broken.gguf", chat_template="{% for %}")
+    assert main(["chat", "-m", str(path), "--ctx", "256", "--max-tokens", "3", "hi"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "not valid Jinja" in err and "plain template" in err

@@ -109,7 +109,7 @@ class Engine:
 
         _route_llama_logs(llama_cpp)
         self._lib = llama_cpp
-        n_ctx = self.options.n_ctx
+        n_ctx = self.options.n_ctx or self.info.context_length or 4096  # 0: the model's
         if self.info.context_length and n_ctx > self.info.context_length:
             log.info("n_ctx %d exceeds the model's training context; using %d",
                      n_ctx, self.info.context_length)
@@ -200,18 +200,18 @@ class Engine:
         return int(self._lib.llama_vocab_get_attr(self._vocab, token))
 
     def is_special(self, token: int) -> bool:
+        """A control or unknown token (what parse_special turns markers into). User-defined
+        tokens (e.g. Gemma's whitespace runs, HTML tags) are ordinary text pieces:
+        llama.cpp matches them in plain text too."""
         attr = self._lib.llama_vocab_get_attr(self._vocab, token)
-        special = (
-            self._lib.LLAMA_TOKEN_ATTR_CONTROL
-            | self._lib.LLAMA_TOKEN_ATTR_USER_DEFINED
-            | self._lib.LLAMA_TOKEN_ATTR_UNKNOWN
-        )
+        special = self._lib.LLAMA_TOKEN_ATTR_CONTROL | self._lib.LLAMA_TOKEN_ATTR_UNKNOWN
         return bool(attr & special)
 
     # --- text <-> tokens ---------------------------------------------------------------
 
     def tokenize(self, text: str, *, add_bos: bool = False, special: bool = True) -> list[int]:
-        """Tokens of ``text``; ``special`` parses markers like <|im_start|> as special tokens."""
+        """Tokens of ``text``; ``special`` parses markers like <|im_start|> as special tokens
+        (never for text a user typed: see ``prompt.tokenize_prompt``)."""
         return list(self.llama.tokenize(text.encode("utf-8"), add_bos=add_bos, special=special))
 
     def piece(self, token: int) -> bytes:

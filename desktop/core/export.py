@@ -39,6 +39,8 @@ def to_markdown(conv: Conversation) -> str:
         lines += [f"### {who}", "", node.content, ""]
         if node.finish_reason in ("cancelled", "interrupted", "context"):
             lines += [f"*[reply {node.finish_reason}]*", ""]
+        if node.role == "assistant" and "seed" in node.stats:
+            lines += [f"<sub>seed {node.stats['seed']}</sub>", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -51,6 +53,7 @@ def _trace_row(
         piece_hex=t.piece.hex(),
         cand_ids=t.cand_ids.tolist(), cand_logits=t.cand_logits.tolist(),
         history=t.history.tolist(),
+        cand_cut=None if t.cand_cut is None else t.cand_cut.tolist(),
     )
     return row
 
@@ -125,6 +128,7 @@ def _trace_from_row(r: dict[str, Any]) -> StepTrace:
         cand_ids=np.asarray(r["cand_ids"], dtype=np.int32),
         cand_logits=np.asarray(r["cand_logits"], dtype=np.float32),
         history=np.asarray(r["history"], dtype=np.int32), seconds=float(r.get("seconds", 0.0)),
+        cand_cut=None if r.get("cand_cut") is None else np.asarray(r["cand_cut"], dtype=np.int8),
     )
 
 

@@ -35,6 +35,7 @@ _LN2 = math.log(2.0)
 @dataclass
 class PromptEvent:
     stats: EvalStats
+    seed: int = 0  #: the seed this reply is drawn with (given, or picked at random)
 
 
 @dataclass
@@ -122,7 +123,9 @@ class Tracer:
         self.rng = rng
         self._buf = np.empty(engine.n_vocab, dtype=np.float32)
         self._all_ids = np.arange(engine.n_vocab, dtype=np.int32)
-        self._history_len = max(64, settings.repeat_last_n)
+        # the penalties' window: -1 is the whole context (llama.cpp: penalty_last_n = n_ctx)
+        last_n = engine.n_ctx if settings.repeat_last_n < 0 else settings.repeat_last_n
+        self._history_len = max(64, last_n)
         self._full_chain = not (0 < settings.top_k <= STORED_CANDIDATES)
 
     def step(self, index: int) -> StepTrace:
@@ -201,7 +204,7 @@ def generate(
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     stats = engine.eval_prompt(prompt)
-    yield PromptEvent(stats)
+    yield PromptEvent(stats, seed)
 
     tracer = Tracer(engine, settings, rng)
     stream = TextStream(stop)

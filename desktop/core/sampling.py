@@ -56,6 +56,18 @@ class SamplerSettings:
             or self.presence_penalty != 0.0
         )
 
+    def check(self) -> SamplerSettings:
+        """These settings, if every value is in its allowed range (``limits.LIMITS``);
+        raises ``limits.SettingsError`` saying which is not and what is allowed."""
+        from .limits import check
+
+        for name in ("temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty",
+                     "repeat_last_n", "frequency_penalty", "presence_penalty"):
+            check(name, getattr(self, name))
+        if self.seed is not None:
+            check("seed", self.seed)
+        return self
+
     def with_(self, **changes: Any) -> SamplerSettings:
         return replace(self, **changes)
 

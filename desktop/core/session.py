@@ -72,7 +72,16 @@ class ChatSession:
 
     @property
     def messages(self) -> list[Message]:
+        """The selected branch as messages (a new list: changing it changes nothing)."""
         return self.conversation.messages()
+
+    def reset(self) -> None:
+        """Start a new, empty conversation (same system prompt); the old one is kept in the
+        store if it was saved."""
+        self.conversation = Conversation()
+        if self.system:
+            self.conversation.system = self.system
+        self.last_plan = self.last_done = None
 
     def reply_reserve(self) -> int:
         return min(self.max_tokens, self.engine.n_ctx // 4)
