@@ -36,7 +36,7 @@ from .trace import StepTrace
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FLUSH_SECONDS = 0.5  #: a streaming reply is written at least this often
 
 _MIGRATIONS: dict[int, str] = {
@@ -82,6 +82,18 @@ _MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (model, token)
     );
     CREATE INDEX nodes_by_conversation ON nodes(conversation_id);
+    """,
+    2: """
+    CREATE TABLE results (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL DEFAULT '',
+        model TEXT NOT NULL DEFAULT '',
+        conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+        data TEXT NOT NULL,
+        created REAL NOT NULL
+    );
+    CREATE INDEX results_by_kind ON results(kind, created);
     """,
 }
 
@@ -203,6 +215,17 @@ class Store:
 
     def close(self) -> None:
         self._db.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (for the store's companions, e.g. ``results``)."""
+        with self._write() as db:
+            yield db
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        with self._read() as db:
+            yield db
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
