@@ -4,7 +4,8 @@
 #   bash packaging/update_translations.sh          # update .ts, then build .qm
 #   bash packaging/update_translations.sh --qm     # only build .qm from the .ts files
 #
-# Translate with Qt Linguist (pyside6-linguist resources/translations/tokenscope_zh_CN.ts)
+# New strings: add their translations to resources/translations/<locale>.d/<feature>.json
+# ({"ClassName": {"English source": "译文"}}); they are filled in here. Or translate with Qt Linguist (pyside6-linguist resources/translations/tokenscope_zh_CN.ts)
 # or any .ts editor; the app loads resources/translations/tokenscope_<locale>.qm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,11 @@ if [[ "${1:-}" != "--qm" ]]; then
     for loc in "${LOCALES[@]}"; do
         "$BIN/pyside6-lupdate" -no-obsolete -locations none "${SOURCES[@]}" \
             -ts "$OUT/tokenscope_${loc}.ts"
+        # new strings' translations live in resources/translations/<locale>.d/*.json
+        "$BIN/python" packaging/fill_translations.py "$OUT/tokenscope_${loc}.ts" "$OUT/${loc}.d" \
+            || echo "update_translations: some strings are not translated yet (listed above)" >&2
+        "$BIN/pyside6-lupdate" -no-obsolete -locations none "${SOURCES[@]}" \
+            -ts "$OUT/tokenscope_${loc}.ts" >/dev/null  # back to lupdate's own layout
     done
 fi
 for loc in "${LOCALES[@]}"; do

@@ -607,8 +607,16 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>实际生成的词元：在最终分布中的概率为 {p}；剩余 {n} 个候选；最可能的是“{best}”。</translation>
     </message>
     <message>
-        <source>top-k is off or above {n}: only the {n} stored candidates are replayed, so this is approximate.</source>
-        <translation>top-k 已关闭或大于 {n}：只能重放保存下来的 {n} 个候选，因此结果是近似的。</translation>
+        <source>Kept and cut as recorded while generating.</source>
+        <translation>保留与剔除均为生成时的实际记录。</translation>
+    </message>
+    <message>
+        <source>Stage probabilities are approximate: only the {n} stored candidates are known.</source>
+        <translation>各阶段的概率为近似值：只存储了 {n} 个候选词元。</translation>
+    </message>
+    <message>
+        <source>Approximate: a cut could fall beyond the {n} stored candidates that are replayed.</source>
+        <translation>近似值：截断位置可能落在重放的 {n} 个存储候选词元之外。</translation>
     </message>
     <message>
         <source>Continue from here with…</source>
@@ -2151,16 +2159,16 @@ entropy {h:.2f} bits</source>
         <translation>正在使用环境变量 HF_TOKEN 中的令牌，它优先于这里保存的令牌。</translation>
     </message>
     <message>
-        <source>A token is saved in the system keyring.</source>
-        <translation>系统钥匙串中已保存令牌。</translation>
+        <source>A token is saved in %1.</source>
+        <translation>令牌已保存在%1中。</translation>
+    </message>
+    <message>
+        <source>Token saved in %1.</source>
+        <translation>令牌已保存到%1。</translation>
     </message>
     <message>
         <source>No token saved.</source>
         <translation>尚未保存令牌。</translation>
-    </message>
-    <message>
-        <source>Token saved in the system keyring.</source>
-        <translation>令牌已保存到系统钥匙串。</translation>
     </message>
     <message>
         <source>The saved token was removed.</source>
