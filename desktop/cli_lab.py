@@ -12,7 +12,6 @@ Ctrl+C cancels cleanly (exit 130); ``--save`` keeps the result in the store.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import signal
 import sys
@@ -117,10 +116,7 @@ def _run(args: argparse.Namespace, job: Callable[[common.ProgressFn, threading.E
         print(json.dumps(_json_view(kind, data, args), ensure_ascii=False, indent=1))
     elif args.csv:
         rows = result.rows(args.temperature) if kind == "lab.numbers" else result.rows()
-        if rows:
-            w = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
+        sys.stdout.write(common.to_csv(rows))
     else:
         _print_table(kind, result, args)
     return 0
@@ -282,7 +278,7 @@ def add_lab_parser(sub: Any) -> None:
     _add_model_args(n)
     n.add_argument("--lengths", type=_lab_list("length"),
                    help="haystack lengths in tokens, comma-separated "
-                        "(default: 1/8, 1/4, 1/2 and all of the context)")
+                        "(default: 256,512,1024,2048, those that fit --ctx)")
     n.add_argument("--depths", type=_lab_list("depth"),
                    help="needle depths in percent, comma-separated (default 0,25,50,75,100)")
     n.add_argument("--lang", choices=sorted(NEEDLES), default="en")

@@ -237,5 +237,18 @@ def chain_logprobs(
     return out, best
 
 
+def to_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows (dicts with the same keys) as CSV text with a header line."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    return buf.getvalue()
+
+
 def text_of(engine: Engine, tokens: Sequence[int]) -> str:
     return engine.detokenize(list(tokens)).decode("utf-8", "replace")
