@@ -200,6 +200,22 @@ def continuation_tokens(engine: Engine, before: str, text: str) -> list[int]:
     return engine.tokenize(text, special=False)
 
 
+def eval_checked(
+    engine: Engine, tokens: list[int], check: Callable[[], None], chunk: int = 256
+) -> None:
+    """``engine.eval_prompt(tokens)`` in pieces of ``chunk`` new tokens, calling ``check``
+    (which may raise ``Cancelled``) between them: a long prompt can be cancelled midway.
+    Each piece extends the cached prefix, so the cache ends holding ``tokens`` as one
+    ``eval_prompt`` would (llama.cpp evaluates in batches either way)."""
+    end = engine.common_prefix(tokens) + chunk
+    while end < len(tokens):
+        check()
+        engine.eval_prompt(tokens[:end])
+        end += chunk
+    check()
+    engine.eval_prompt(tokens)
+
+
 def log_softmax_at(logits: npt.NDArray[np.float32], ids: Sequence[int] | int) -> Any:
     """Natural-log probabilities (nats) of ``ids`` under softmax(``logits``), computed in
     float64 with a stable log-sum-exp."""

@@ -36,6 +36,7 @@ from .common import (
     chat_frame,
     check,
     continuation_tokens,
+    eval_checked,
     lab_text,
 )
 
@@ -211,6 +212,7 @@ def run_needle(
         prog.check()
         t0 = time.perf_counter()
         tokens, offset = hay.prompt(L, pos)
+        eval_checked(engine, tokens, prog.check)
         logps, best = chain_logprobs(engine, tokens, hay.answer_tokens)
         lp = sum(logps)
         result.cells.append(NeedleCell(
