@@ -179,6 +179,12 @@ def _run_turn(
 def cmd_chat(args: argparse.Namespace) -> int:
     from desktop.core.session import ChatSession
 
+    if args.chat_format == "list":
+        from desktop.core.builtin_templates import builtin_names
+
+        print("auto\nfile\nplain\n" + "\n".join(builtin_names()))
+        return 0
+
     store = conversation = None
     if args.save or args.continue_id is not None:
         from desktop.core.store import Store
@@ -190,11 +196,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
     max_tokens = engine.n_ctx if args.max_tokens == -1 else args.max_tokens
     session = ChatSession(
         engine, _settings(args), system=args.system or None, max_tokens=max_tokens,
-        store=store,
+        store=store, chat_format=args.chat_format,
     )
     assert session.template is not None
     if session.template.fallback_reason:
         print(f"tokenscope: warning: {session.template.fallback_reason}", file=sys.stderr)
+    elif session.template.reason and (args.verbose or (args.chat_format is None
+                                      and session.template.reason.startswith("no template"))):
+        print(f"tokenscope: chat template: {session.template.reason}", file=sys.stderr)
     if conversation is not None:
         session.conversation = conversation
     elif store is not None:
@@ -366,6 +375,12 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         c.add_argument(flag, type=_limited(name), default=default,
                        help=f"{_help(name)}; default {default}")
+    c.add_argument(
+        "--chat-format", metavar="NAME", default=None,
+        help="chat template: auto (default: the file's own, else llama.cpp's built-in format "
+             "for the model), file, plain, or a llama.cpp built-in name (chatml, gemma, "
+             "llama3, …; 'tokenscope chat --chat-format list' lists them)",
+    )
     c.add_argument("-v", "--verbose", action="store_true",
                    help="print the seed, token counts and speed after each reply")
     c.add_argument("--trace", help="write one JSON object per generated token to this file")
