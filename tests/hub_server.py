@@ -86,7 +86,8 @@ def make_gguf(
     q = rng.standard_normal((n_embd, n_embd)).astype(np.float32)
     w.add_tensor("blk.0.attn_q.weight" + part, q)
     if extra_bytes > 0:
-        w.add_tensor("extra.weight" + part, rng.standard_normal(extra_bytes // 4).astype(np.float32))
+        extra = rng.standard_normal(extra_bytes // 4).astype(np.float32)
+        w.add_tensor("extra.weight" + part, extra)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

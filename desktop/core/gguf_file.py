@@ -10,12 +10,16 @@ vocabulary. Nothing native is called.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import json
 import logging
 import mmap
 import os
 import re
 import struct
 import threading
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -323,16 +327,53 @@ class _Cursor:
         unpack = struct.Struct("<Q").unpack_from
         buf, off = self.buf, self.off
         try:
-            for _ in range(count):
-                n = unpack(buf, off)[0]
-                if n > MAX_STRING:
-                    raise _invalid(self.path, f"a string in {key!r} is {n:,} bytes long")
-                off += 8 + n
+            if key == "tokenizer.ggml.tokens":
+                off = self._skip_tokens(count, off)
+            else:
+                for _ in range(count):
+                    n = unpack(buf, off)[0]
+                    if n > MAX_STRING:
+                        raise _invalid(self.path, f"a string in {key!r} is {n:,} bytes long")
+                    off += 8 + n
         except struct.error:
             raise _truncated(self.path) from None
         if off > self.size:
             raise _truncated(self.path)
         self.off = off
+
+    def _skip_tokens(self, count: int, off: int) -> int:
+        """The vocabulary: llama.cpp aborts (GGML_ASSERT) when a token text appears twice."""
+        unpack = struct.Struct("<Q").unpack_from
+        buf, base = self.buf, off
+        starts: list[int] = []
+        start = starts.append
+        for i in range(count):
+            n = unpack(buf, off)[0]
+            if n > MAX_STRING:
+                raise _invalid(self.path, f"token {i} is {n:,} bytes long")
+            off += 8
+            start(off - base)
+            off += n
+        if off > self.size:
+            raise _truncated(self.path)
+        data = buf[base:off]  # one copy; the set below is the only per-token work
+        ends = [s - 8 for s in starts[1:]]
+        ends.append(off - base)
+        seen = set(map(data.__getitem__, map(slice, starts, ends)))
+        if b"" in seen:  # llama.cpp names an empty token "[EMPTY_<id>]"
+            seen.discard(b"")
+            empty = [i for i, (a, b) in enumerate(zip(starts, ends, strict=True)) if a == b]
+            for i in empty:
+                name = f"[EMPTY_{i}]".encode()
+                if name in seen:
+                    raise _invalid(self.path, f"the token {name!r} appears twice in the vocabulary")
+                seen.add(name)
+        if len(seen) != count:
+            counts = Counter(data[a:b] for a, b in zip(starts, ends, strict=True))
+            token = next(t for t, c in counts.items() if c > 1 and t)
+            text = token.decode("utf-8", "replace")
+            raise _invalid(self.path, f"the token {text!r} appears twice in the vocabulary")
+        return off
 
     def value(self, vtype: int, key: str) -> Any:
         fmt = _FORMATS.get(vtype)
@@ -689,32 +730,209 @@ def _read_split(path: Path, header: GGUFHeader, info: GGUFInfo) -> GGUFInfo:
     )
 
 
-# --- reading, with a small in-process cache -----------------------------------------------
+# --- reading, remembered ------------------------------------------------------------------
+#
+# A model that passed is remembered, in memory and in the cache folder, by its path and the
+# size, mtime, ctime and inode of every part: opening it again, listing or importing it then
+# costs a stat per part. A file changed in the seconds before it was checked is not
+# remembered (a later change could leave the same timestamps: "racy" stamps, as in git).
 
-_CACHE_SIZE = 16
-_cache: dict[tuple[str, int, int, int], tuple[GGUFHeader, GGUFInfo]] = {}
-_cache_lock = threading.Lock()
+Stamp = tuple[int, int, int, int]
+CHECKED_FILE = "gguf-checked.json"
+_RACY_NS = 2_000_000_000
+_MAX_REMEMBERED = 64
+_remembered: dict[str, tuple[list[tuple[str, Stamp]], GGUFInfo]] = {}
+_remember_lock = threading.Lock()
+
+
+def _stamp(path: Path) -> Stamp | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+def _checked_file() -> Path:
+    from . import paths
+
+    return paths.cache_dir() / CHECKED_FILE
+
+
+def _load_checked() -> dict[str, Any]:
+    try:
+        data = json.loads(_checked_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _recall(key: str) -> GGUFInfo | None:
+    with _remember_lock:
+        hit = _remembered.get(key)
+    if hit is None:
+        entry: Any = _load_checked().get(key)
+        try:
+            parts = [(str(p), (s[0], s[1], s[2], s[3])) for p, s in entry["parts"]]
+            hit = parts, GGUFInfo.from_dict(entry["info"])
+        except (TypeError, KeyError, IndexError, ValueError):
+            return None
+    parts, info = hit
+    if any(_stamp(Path(p)) != stamp for p, stamp in parts):
+        return None
+    with _remember_lock:
+        _remembered[key] = hit
+    return info
+
+
+def _remember(key: str, paths_: list[Path], info: GGUFInfo, started_ns: int) -> None:
+    parts = []
+    for p in paths_:
+        stamp = _stamp(p)
+        if stamp is None or max(stamp[1], stamp[2]) > started_ns - _RACY_NS:
+            return  # changed just now: the stamps cannot vouch for the contents
+        parts.append((str(p), stamp))
+    with _remember_lock:
+        _remembered[key] = parts, info
+        data = _load_checked()
+        data.pop(key, None)
+        data[key] = {"parts": parts, "info": info.to_dict()}
+        while len(data) > _MAX_REMEMBERED:
+            data.pop(next(iter(data)))
+        target = _checked_file()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError as exc:
+            log.debug("Cannot save %s: %s", target, exc)
+
+
+def forget_checked() -> None:
+    """Forget every model checked before (tests; or to force a fresh check)."""
+    with _remember_lock:
+        _remembered.clear()
+        with contextlib.suppress(OSError):
+            _checked_file().unlink(missing_ok=True)
 
 
 def _read_file(path: Path) -> tuple[GGUFHeader, GGUFInfo]:
-    """The checked header of one file and what it says, cached by path, size and mtime."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        reason = exc.strerror or exc
-        raise InvalidGGUFError(f"Cannot read {path}: {reason}. Check the file.") from exc
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit is not None:
-        return hit
     header = read_header(path)
-    result = header, info_from_header(header)
-    with _cache_lock:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = result
-    return result
+    _check_hyperparameters(header)
+    _check_chat_templates(header)
+    return header, info_from_header(header)
+
+
+MAX_LAYERS = 512  # LLAMA_MAX_LAYERS
+MAX_EXPERTS = 1024  # LLAMA_MAX_EXPERTS
+ROPE_SCALING_TYPES = ("none", "linear", "yarn", "longrope")
+
+
+def _check_hyperparameters(header: GGUFHeader) -> None:
+    """The checks llama.cpp makes with GGML_ASSERT (an abort, not an error) while it reads
+    the hyperparameters every architecture shares (llama_model::load_hparams). A value of
+    the wrong type is left to llama.cpp, which refuses it with an error."""
+    arch = header.string("general.architecture")
+    if arch is None:
+        return
+
+    def u32(key: str) -> int | None:
+        full = f"{arch}.{key}"
+        return header.metadata[full] if header.types.get(full) == _UINT32 else None
+
+    def u32_or_array_max(key: str) -> int | None:
+        value = header.metadata.get(f"{arch}.{key}")
+        if isinstance(value, GGUFArray):
+            if value.item_type in (_UINT32, _INT32) and value.values:
+                return max(v & 0xFFFFFFFF for v in value.values)
+            return None
+        return u32(key)
+
+    def refuse(what: str) -> InvalidGGUFError:
+        return _invalid(
+            header.path,
+            f"its metadata says {what}, which llama.cpp cannot load",
+            "The file is damaged or was made for another program; download it again, or "
+            "choose another file.",
+        )
+
+    n_layer = u32("block_count")
+    if n_layer is not None and not 0 < n_layer <= MAX_LAYERS:
+        raise refuse(f"{arch}.block_count = {n_layer} (1 to {MAX_LAYERS} layers)")
+    nextn = u32("nextn_predict_layers")
+    if nextn is not None and n_layer is not None and nextn > n_layer:
+        raise refuse(f"{arch}.nextn_predict_layers = {nextn}, more than its {n_layer} layers")
+    n_expert = u32("expert_count") or 0
+    used = u32_or_array_max("expert_used_count") or 0
+    groups = u32("expert_group_count") or 0
+    group_used = u32("expert_group_used_count") or 0
+    experts = f"{n_expert} experts, {used} used, {groups} groups, {group_used} groups used"
+    if n_expert > MAX_EXPERTS or used > n_expert:
+        raise refuse(experts)
+    if n_expert > 0:
+        bad_groups = groups > 1 and (n_expert % groups or not 0 < group_used < groups)
+        if used == 0 or groups >= n_expert or bad_groups:
+            raise refuse(experts)
+    elif groups:
+        raise refuse(experts)
+    rope = header.metadata.get(f"{arch}.rope.scaling.type")
+    if isinstance(rope, str) and rope not in ROPE_SCALING_TYPES:
+        raise refuse(f"the RoPE scaling type {rope!r}")
+
+
+def _check_chat_templates(header: GGUFHeader) -> None:
+    """llama-cpp-python compiles every chat template in the file when it loads a model and
+    fails on a broken one (jinja2.TemplateSyntaxError): refuse such a file here, with the
+    reason, in the same Jinja environment."""
+    templates = {
+        k: v
+        for k, v in header.metadata.items()
+        if isinstance(v, str) and (k == _TEMPLATE or k.startswith(_TEMPLATE + "."))
+    }
+    if not templates:
+        return
+    env = _jinja_environment()
+    for key, template in templates.items():
+        try:
+            env.from_string(template)
+        except Exception as exc:  # TemplateSyntaxError, TemplateAssertionError, RecursionError
+            line = getattr(exc, "lineno", None)
+            where = f" (line {line})" if line else ""
+            raise _invalid(
+                header.path,
+                f"its chat template {key} is not valid Jinja{where}: {exc}",
+                "llama-cpp-python cannot load a model whose chat template is broken; "
+                "choose another file.",
+            ) from None
+
+
+_TEMPLATE = "tokenizer.chat_template"
+
+
+@functools.cache
+def _jinja_environment() -> Any:
+    """The environment llama-cpp-python's Jinja2ChatFormatter compiles templates in
+    (its extensions and filters; only their names matter to compile)."""
+    import jinja2
+    import jinja2.ext
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class IgnoreGenerationTags(jinja2.ext.Extension):
+        tags = {"generation"}  # noqa: RUF012
+
+        def parse(self, parser: Any) -> Any:
+            parser.stream.skip(1)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.BaseLoader(),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=[IgnoreGenerationTags, jinja2.ext.loopcontrols],
+    )
+    env.filters["tojson"] = json.dumps
+    return env
 
 
 def read_info(path: str | os.PathLike[str]) -> GGUFInfo:
@@ -722,13 +940,23 @@ def read_info(path: str | os.PathLike[str]) -> GGUFInfo:
     `InvalidGGUFError` (`SplitModelError` for split models) if llama.cpp would refuse it.
 
     For the first part of a split model (`-00001-of-0000N.gguf`) every part is checked, and
-    sizes and parameter counts are summed over the set.
+    sizes and parameter counts are summed over the set. A model checked before and not
+    changed since is not read again.
     """
     path = Path(path)
     if not path.is_file():
         raise InvalidGGUFError(f"{path} is not a file. Check the path.")
+    key = os.path.abspath(path)
+    info = _recall(key)
+    if info is not None:
+        return replace(info, path=path)
+    started = time.time_ns()
     header, info = _read_file(path)
-    return _read_split(path, header, info)
+    info = _read_split(path, header, info)
+    count = info.split_count
+    parts = [path, *(p for i in range(2, count + 1) if (p := _part_path(path, i, count)))]
+    _remember(key, parts, info, started)
+    return info
 
 
 # --- memory -------------------------------------------------------------------------------

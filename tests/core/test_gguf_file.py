@@ -24,7 +24,7 @@ from desktop.core.gguf_file import (
     split_part_name,
 )
 from desktop.core.tiny_model import write_tiny_llama
-from tests.gguf_split import split_gguf
+from tests.gguf_tools import split_gguf
 from tests.hub_server import make_gguf
 
 

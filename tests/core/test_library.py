@@ -12,7 +12,7 @@ from desktop.core import library, paths
 from desktop.core.gguf_file import InvalidGGUFError
 from desktop.core.library import LibraryError, ModelNotFoundError
 from desktop.core.tiny_model import write_tiny_llama
-from tests.gguf_split import split_gguf
+from tests.gguf_tools import split_gguf
 from tests.hub_server import FakeHub, isolate, make_gguf, use_hub
 
 
