@@ -271,13 +271,17 @@ def test_real_models_are_read_as_llama_cpp_reads_them(smollm2: Path, gemma3: Pat
 
 
 def test_gemma_metadata_and_validation_take_a_fraction_of_a_second(gemma3: Path) -> None:
+    """CPU time (wall time on a busy test machine says more about the machine)."""
     best = float("inf")
     for _ in range(3):
         gguf_file.forget_checked()  # no help from a check made before
-        start = time.perf_counter()
+        start = time.process_time()
         info = read_info(gemma3)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     assert best <= 0.3, f"{best:.2f} s"
+    start = time.process_time()
+    assert read_info(gemma3) == info  # checked before: remembered
+    assert time.process_time() - start < 0.02
     assert (info.architecture, info.vocab_size, info.tokenizer_model) == ("gemma3", 262144, "llama")
     assert (info.file_type, info.context_length, info.chat_template) == ("Q4_K_M", 32768, None)
     assert info.parameter_count == 268_098_176 and info.tensor_count == 236
