@@ -3,9 +3,10 @@
 A file is checked here before llama.cpp ever sees it: a truncated download, a stray HTML
 page or a hostile header must give a clear `InvalidGGUFError`, never a crash in native code,
 and what passes here loads. The check and the metadata come from one bounds-checked walk
-over the header, in pure Python, that follows llama.cpp's own GGUF reader (`read_header`);
-it skips array payloads by their lengths, so it costs milliseconds even for a 262k-token
-vocabulary. Nothing native is called.
+over the header, in pure Python, that follows llama.cpp's own GGUF reader (`read_header`)
+and the checks its model loader would make with an abort (`read_info`). Array payloads are
+skipped by their lengths, nothing native is called, and a model that passed is remembered
+(by path, size, mtime, ctime and inode) so it is read once.
 """
 
 from __future__ import annotations
@@ -186,8 +187,8 @@ def info_from_name(filename: str, size: int) -> GGUFInfo:
 # A pure-Python, bounds-checked walk over the header that mirrors llama.cpp's own reader
 # (ggml/src/gguf.cpp, gguf_init_from_file) and the checks its model loader makes before it
 # touches tensor data: what passes here, llama.cpp accepts. Array payloads are skipped by
-# their lengths (a 262k-token vocabulary costs one length read per token, no Python objects),
-# so a big vocabulary is read in a fraction of a second.
+# their lengths; the one array looked into is the vocabulary (llama.cpp aborts on a token
+# that appears twice), one set insertion per token: Gemma 3's 262k tokens take ~0.15 s of CPU.
 
 # gguf value types (enum gguf_type) and their struct formats
 _UINT8, _INT8, _UINT16, _INT16, _UINT32, _INT32, _FLOAT32, _BOOL = range(8)
