@@ -288,6 +288,7 @@ class GGUFHeader:
     tensors: tuple[TensorInfo, ...]
     alignment: int
     data_offset: int
+    utf8: bool = True  # every key and string value is valid UTF-8 (arrays aside)
 
     def string(self, key: str) -> str | None:
         value = self.metadata.get(key)
@@ -297,10 +298,19 @@ class GGUFHeader:
 class _Cursor:
     """Reads little pieces of the header, never past the end of the file."""
 
-    __slots__ = ("buf", "off", "path", "size")
+    __slots__ = ("buf", "off", "path", "size", "utf8")
 
     def __init__(self, path: Path, buf: mmap.mmap, off: int) -> None:
         self.path, self.buf, self.off, self.size = path, buf, off, len(buf)
+        self.utf8 = True  # every key and string value (outside arrays) so far is valid UTF-8
+
+    def text(self, raw: bytes) -> str:
+        """Text as people can read it: invalid UTF-8 shown with replacement characters."""
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.utf8 = False
+            return raw.decode("utf-8", "replace")
 
     def take(self, n: int) -> int:
         start = self.off
@@ -382,7 +392,7 @@ class _Cursor:
             value = self.scalar("<" + fmt)
             return bool(value) if vtype == _BOOL else value
         if vtype == _STRING:
-            return self.raw_string(f"the value of {key!r}").decode("utf-8", "replace")
+            return self.text(self.raw_string(f"the value of {key!r}"))
         if vtype != _ARRAY:
             raise _invalid(self.path, f"the metadata key {key!r} has an unknown type ({vtype})")
         item_type, count = self.scalar("<i"), self.scalar("<Q")
@@ -469,11 +479,14 @@ def _parse(path: Path, buf: mmap.mmap) -> GGUFHeader:
         raw = c.raw_string("a metadata key")
         if not raw:
             raise _invalid(path, f"metadata key {i} is empty")
-        key = raw.decode("utf-8", "replace")
+        utf8 = c.utf8
+        key = c.text(raw)
         if raw in seen:
             raise _invalid(path, f"the metadata key {key!r} appears twice")
         seen.add(raw)
         vtype = c.scalar("<i")
+        if vtype == _ARRAY:
+            c.utf8 = utf8  # llama.cpp leaves arrays out of the metadata it hands on
         metadata[key] = c.value(vtype, key)
         types[key] = vtype
 
@@ -512,7 +525,7 @@ def _parse(path: Path, buf: mmap.mmap) -> GGUFHeader:
                 f"{end:,} but the file has {c.size:,} bytes; an interrupted download?)",
             )
     return GGUFHeader(
-        path, c.size, version, metadata, types, tuple(tensors), alignment, data_offset
+        path, c.size, version, metadata, types, tuple(tensors), alignment, data_offset, c.utf8
     )
 
 
@@ -886,6 +899,10 @@ def _check_chat_templates(header: GGUFHeader) -> None:
     """llama-cpp-python compiles every chat template in the file when it loads a model and
     fails on a broken one (jinja2.TemplateSyntaxError): refuse such a file here, with the
     reason, in the same Jinja environment."""
+    if not header.utf8:
+        # llama-cpp-python reads no metadata at all then (it decodes every key and string
+        # outside arrays strictly), so it compiles no template: nothing to refuse
+        return
     templates = {
         k: v
         for k, v in header.metadata.items()

@@ -267,3 +267,17 @@ def test_the_cli_on_a_model_with_invalid_utf8(tmp_path: Path) -> None:
     assert "chat template:" in proc.stdout and "yes" in proc.stdout
     proc = tokenscope("chat", "-m", "Odd-F32", "--max-tokens", "2", "--temp", "0", "hi")
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_template_broken_only_by_its_invalid_bytes_does_not_refuse_the_model(
+    tmp_path: Path,
+) -> None:
+    """llama-cpp-python compiles no template when a metadata string is not valid UTF-8, and
+    llama.cpp loads the model: so it passes here too (our own rendering reports the error)."""
+    template = "{{ 'a' ~ b~TPL~c }}"
+    path = write_tiny_llama(tmp_path / "m.gguf", chat_template=template)
+    patch_bytes(path, b"~TPL~", b"~" + BAD + b"~")  # now `b~\ufffd\ufffd(~c`: not Jinja
+    info = read_info(path)
+    assert info.chat_template == "{{ 'a' ~ b~\ufffd\ufffd(~c }}"
+    engine = Engine(path, LoadOptions(n_ctx=128, n_threads=2))
+    engine.close()
