@@ -228,7 +228,6 @@ def test_what_passes_validation_is_read_the_same_by_llama_cpp(tmp_path: Path) ->
 
 
 @needs_ggml
-@pytest.mark.slow
 def test_what_passes_validation_loads_without_crashing(tmp_path: Path) -> None:
     """The mutants that pass validation, loaded by llama.cpp in a subprocess: it may refuse
     a nonsensical value (an exception, shown to the user as such), but never crashes."""
@@ -260,6 +259,7 @@ def test_tensor_types_match_the_installed_ggml() -> None:
 
 
 @needs_ggml
+@pytest.mark.slow
 def test_real_models_are_read_as_llama_cpp_reads_them(smollm2: Path, gemma3: Path) -> None:
     theirs = c_reader([smollm2, gemma3])
     for path, c in zip((smollm2, gemma3), theirs, strict=True):
@@ -270,6 +270,7 @@ def test_real_models_are_read_as_llama_cpp_reads_them(smollm2: Path, gemma3: Pat
         assert c["n_kv"] == len(ours.metadata)
 
 
+@pytest.mark.slow
 def test_gemma_metadata_and_validation_take_a_fraction_of_a_second(gemma3: Path) -> None:
     """CPU time (wall time on a busy test machine says more about the machine)."""
     best = float("inf")
