@@ -77,7 +77,7 @@ def make_gguf(
     if split is not None:
         w.add_uint16("split.no", split[0] - 1)
         w.add_uint16("split.count", split[1])
-        w.add_int32("split.tensors.count", 3 * split[1])
+        w.add_int32("split.tensors.count", (4 if extra_bytes > 0 else 3) * split[1])
     rng = np.random.default_rng(len(name) + (split[0] if split else 0))
     part = f".{split[0]}" if split and split[0] > 1 else ""  # no tensor in two parts
     emb = rng.standard_normal((len(vocab), n_embd)).astype(np.float32)
