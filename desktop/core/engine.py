@@ -174,11 +174,13 @@ class Engine:
 
     @property
     def chat_template(self) -> str | None:
-        return self.metadata.get("tokenizer.chat_template")
+        # from our own reader: llama-cpp-python's metadata is empty when any string in the
+        # file is not valid UTF-8
+        return self.info.chat_template or self.metadata.get("tokenizer.chat_template")
 
     @property
     def name(self) -> str:
-        return self.metadata.get("general.name") or self.path.stem
+        return self.info.name or self.metadata.get("general.name") or self.path.stem
 
     @property
     def bos_id(self) -> int:
