@@ -128,7 +128,7 @@ class Engine:
                     logits_all=False,
                     verbose=bool(os.environ.get("TOKENSCOPE_LLAMA_VERBOSE")),
                 )
-        except (ValueError, RuntimeError, OSError) as exc:
+        except Exception as exc:  # the binding raises ValueError mostly, but not only
             raise ModelLoadError(
                 f"llama.cpp could not load {self.path.name}: {exc}. The file may be damaged, "
                 "or its architecture is newer than this llama.cpp build; try another file or "

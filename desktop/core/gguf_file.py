@@ -12,7 +12,6 @@ skipped by their lengths, nothing native is called, and a model that passed is r
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import logging
 import mmap
@@ -834,7 +833,6 @@ def forget_checked() -> None:
 def _read_file(path: Path) -> tuple[GGUFHeader, GGUFInfo]:
     header = read_header(path)
     _check_hyperparameters(header)
-    _check_chat_templates(header)
     return header, info_from_header(header)
 
 
@@ -893,64 +891,6 @@ def _check_hyperparameters(header: GGUFHeader) -> None:
     rope = header.metadata.get(f"{arch}.rope.scaling.type")
     if isinstance(rope, str) and rope not in ROPE_SCALING_TYPES:
         raise refuse(f"the RoPE scaling type {rope!r}")
-
-
-def _check_chat_templates(header: GGUFHeader) -> None:
-    """llama-cpp-python compiles every chat template in the file when it loads a model and
-    fails on a broken one (jinja2.TemplateSyntaxError): refuse such a file here, with the
-    reason, in the same Jinja environment."""
-    if not header.utf8:
-        # llama-cpp-python reads no metadata at all then (it decodes every key and string
-        # outside arrays strictly), so it compiles no template: nothing to refuse
-        return
-    templates = {
-        k: v
-        for k, v in header.metadata.items()
-        if isinstance(v, str) and (k == _TEMPLATE or k.startswith(_TEMPLATE + "."))
-    }
-    if not templates:
-        return
-    env = _jinja_environment()
-    for key, template in templates.items():
-        try:
-            env.from_string(template)
-        except Exception as exc:  # TemplateSyntaxError, TemplateAssertionError, RecursionError
-            line = getattr(exc, "lineno", None)
-            where = f" (line {line})" if line else ""
-            raise _invalid(
-                header.path,
-                f"its chat template {key} is not valid Jinja{where}: {exc}",
-                "llama-cpp-python cannot load a model whose chat template is broken; "
-                "choose another file.",
-            ) from None
-
-
-_TEMPLATE = "tokenizer.chat_template"
-
-
-@functools.cache
-def _jinja_environment() -> Any:
-    """The environment llama-cpp-python's Jinja2ChatFormatter compiles templates in
-    (its extensions and filters; only their names matter to compile)."""
-    import jinja2
-    import jinja2.ext
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-    class IgnoreGenerationTags(jinja2.ext.Extension):
-        tags = {"generation"}  # noqa: RUF012
-
-        def parse(self, parser: Any) -> Any:
-            parser.stream.skip(1)
-            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
-
-    env = ImmutableSandboxedEnvironment(
-        loader=jinja2.BaseLoader(),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=[IgnoreGenerationTags, jinja2.ext.loopcontrols],
-    )
-    env.filters["tojson"] = json.dumps
-    return env
 
 
 def read_info(path: str | os.PathLike[str]) -> GGUFInfo:

@@ -52,7 +52,7 @@ def template_for(engine: Engine, chat_format: str | None = None) -> ChatTemplate
     def text(token: int) -> str:
         return engine.piece(token).decode("utf-8", "replace") if token >= 0 else ""
 
-    arch = engine.metadata.get("general.architecture", "")
+    arch = engine.info.architecture or engine.metadata.get("general.architecture", "")
     choice = choose(engine.chat_template, engine.control_token_texts, arch, chat_format)
     if choice.kind == "builtin":
         return BuiltinTemplate(choice.name, choice.reason)
