@@ -201,6 +201,18 @@ class Engine:
         """llama.cpp's attribute bits of a token (``enum llama_token_attr``)."""
         return int(self._lib.llama_vocab_get_attr(self._vocab, token))
 
+    def dry_breakers(self, breakers: tuple[str, ...]) -> dict[int, list[tuple[int, ...]]]:
+        """DRY's processed sequence breakers for this vocabulary (computed once per set)."""
+        from .dry import breaker_sequences
+
+        cache: dict[tuple[str, ...], dict[int, list[tuple[int, ...]]]]
+        cache = self.__dict__.setdefault("_dry_cache", {})
+        if breakers not in cache:
+            cache[breakers] = breaker_sequences(
+                self._n_vocab, self.piece, lambda t: self.tokenize(t, special=False), breakers
+            )
+        return cache[breakers]
+
     def control_token_texts(self) -> list[str]:
         """The texts of every control token (e.g. ``<start_of_turn>``): one pass over the
         vocabulary's attributes (~0.2 s for 262k tokens), so ask only when needed."""
