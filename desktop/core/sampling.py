@@ -112,7 +112,10 @@ class SamplerSettings:
         from .limits import check
 
         for name in ("temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty",
-                     "repeat_last_n", "frequency_penalty", "presence_penalty"):
+                     "repeat_last_n", "frequency_penalty", "presence_penalty",
+                     "dry_multiplier", "dry_base", "dry_allowed_length", "dry_penalty_last_n",
+                     "top_n_sigma", "xtc_probability", "xtc_threshold", "dynatemp_range",
+                     "dynatemp_exponent", "mirostat", "mirostat_tau", "mirostat_eta"):
             check(name, getattr(self, name))
         if self.seed is not None:
             check("seed", self.seed)
