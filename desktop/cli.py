@@ -70,6 +70,22 @@ def _limited(name: str) -> Callable[[str], float]:
     return convert
 
 
+def _grammar(args: argparse.Namespace) -> str:
+    """The GBNF text from --grammar or --json-schema ("" for none)."""
+    from desktop.core.grammar import gbnf_from_json_schema
+
+    if args.grammar and args.json_schema:
+        raise TokenscopeError("Give --grammar or --json-schema, not both.")
+    path = args.grammar or args.json_schema
+    if not path:
+        return ""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TokenscopeError(f"Cannot read {path}: {exc}") from exc
+    return gbnf_from_json_schema(text) if args.json_schema else text
+
+
 def _logit_bias(text: str) -> tuple[int, float]:
     import math
     import re
@@ -155,7 +171,7 @@ def _settings(args: argparse.Namespace) -> Any:
         xtc_probability=args.xtc_probability, xtc_threshold=args.xtc_threshold,
         dynatemp_range=args.dynatemp_range, dynatemp_exponent=args.dynatemp_exponent,
         mirostat=args.mirostat, mirostat_tau=args.mirostat_tau, mirostat_eta=args.mirostat_eta,
-        logit_bias=tuple(args.logit_bias),
+        logit_bias=tuple(args.logit_bias), grammar=_grammar(args),
     )
 
 
@@ -424,6 +440,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a bias to a token's logit, as llama.cpp: 15043+1, 15043-1.5, 15043-inf "
              "(bans it); repeatable",
     )
+    c.add_argument("--grammar", metavar="FILE", help="a GBNF grammar file the reply must follow")
+    c.add_argument("--json-schema", metavar="FILE",
+                   help="a JSON schema file the reply must follow (converted to GBNF)")
     c.add_argument(
         "--chat-format", metavar="NAME", default=None,
         help="chat template: auto (default: the file's own, else llama.cpp's built-in format "

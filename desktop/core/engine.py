@@ -197,6 +197,11 @@ class Engine:
     def is_eog(self, token: int) -> bool:
         return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
 
+    @property
+    def vocab_handle(self) -> Any:
+        """llama.cpp's ``llama_vocab *`` of this model (for llama.cpp's own samplers)."""
+        return self._vocab
+
     def token_attr(self, token: int) -> int:
         """llama.cpp's attribute bits of a token (``enum llama_token_attr``)."""
         return int(self._lib.llama_vocab_get_attr(self._vocab, token))

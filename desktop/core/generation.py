@@ -122,7 +122,7 @@ def trace_notes(chain: ChainResult, ids: npt.NDArray[np.int32]) -> dict[str, Any
     the temperature used (dynamic temperature), mirostat's mu, and DRY's penalties on the
     stored candidates as {token: [repeat length, penalty]}."""
     notes: dict[str, Any] = {}
-    for key in ("xtc_applied", "temperature", "mirostat_mu"):
+    for key in ("xtc_applied", "temperature", "mirostat_mu", "grammar_masked"):
         if key in chain.notes:
             notes[key] = chain.notes[key]
     dry = chain.notes.get("dry")
@@ -146,6 +146,10 @@ class Tracer:
         self.state = ChainState.new(settings, seed, engine.n_vocab)
         if settings.dry_active:
             self.state.breakers = engine.dry_breakers(settings.dry_sequence_breakers)
+        if settings.grammar:
+            from .grammar import Grammar
+
+            self.state.grammar = Grammar(engine.vocab_handle, settings.grammar)
         dry_n = settings.dry_penalty_last_n
         self._dry_len = engine.n_ctx if dry_n < 0 else dry_n
         self._buf = np.empty(engine.n_vocab, dtype=np.float32)
@@ -199,6 +203,8 @@ class Tracer:
             p_sample = float(final.probs()[chain.selected])
         else:
             token, p_sample = draw(final, self.rng)
+        if self.state.grammar is not None:
+            self.state.grammar.accept(token)
 
         logit = float(x[token])
         where = np.flatnonzero(ids == token)

@@ -115,10 +115,11 @@ def replay(
             mark("the logit bias touches tokens that were not stored")
         c = logit_bias(c, s.logit_bias)
     record("logit_bias", c)
+    record("grammar", c)
     miro = s.mirostat in (1, 2)
-    for name in ("dry", "top_n_sigma", "xtc", "mirostat"):
-        on = {"dry": s.dry_active, "top_n_sigma": s.top_n_sigma > 0.0, "xtc": s.xtc_active,
-              "mirostat": miro}[name]
+    for name in ("grammar", "dry", "top_n_sigma", "xtc", "mirostat"):
+        on = {"grammar": bool(s.grammar), "dry": s.dry_active,
+              "top_n_sigma": s.top_n_sigma > 0.0, "xtc": s.xtc_active, "mirostat": miro}[name]
         if on:
             mark(f"{name} is not replayed from the stored candidates")
     counts = history_counts(history.tolist(), s.repeat_last_n)

@@ -75,6 +75,8 @@ class SamplerSettings:
     mirostat_eta: float = 0.1
     #: (token id, bias) pairs added to the logits first; -inf bans a token
     logit_bias: tuple[tuple[int, float], ...] = ()
+    #: a GBNF grammar the reply must follow ("" = none); JSON schemas are converted to it
+    grammar: str = ""
 
     @property
     def greedy(self) -> bool:
@@ -100,7 +102,8 @@ class SamplerSettings:
     def modern_active(self) -> list[str]:
         """The stages beyond the classic chain that these settings turn on."""
         on = {
-            "logit_bias": bool(self.logit_bias), "dry": self.dry_active,
+            "logit_bias": bool(self.logit_bias), "grammar": bool(self.grammar),
+            "dry": self.dry_active,
             "top_n_sigma": self.top_n_sigma > 0.0, "xtc": self.xtc_active,
             "dynatemp": self.dynatemp_range > 0.0, "mirostat": self.mirostat in (1, 2),
         }
@@ -256,12 +259,13 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("min_p", min_p),
     ("temperature", temperature),
 )
-#: Every stage a trace records, in chain order: logit bias first (common_sampler_init),
+#: Every stage a trace records, in chain order: logit bias and the grammar first
+#: (common_sampler_init),
 #: penalties → DRY → top-nσ → top-k → typical-p → top-p → min-p → XTC → temperature
 #: (dynamic when dynatemp_range > 0); mirostat replaces penalties … XTC and draws itself.
 STAGE_NAMES: tuple[str, ...] = (
-    "raw", "logit_bias", "penalties", "dry", "top_n_sigma", "top_k", "typical_p", "top_p",
-    "min_p", "xtc", "temperature", "mirostat",
+    "raw", "logit_bias", "grammar", "penalties", "dry", "top_n_sigma", "top_k", "typical_p",
+    "top_p", "min_p", "xtc", "temperature", "mirostat",
 )
 _STAGE_INDEX = {n: i for i, n in enumerate(STAGE_NAMES)}
 #: STAGE_NAMES as traces saved before the rest of the family arrived knew them
@@ -323,6 +327,8 @@ class ChainState:
     breakers: Mapping[int, list[tuple[int, ...]]] = field(default_factory=dict)
     xtc_rng: LlamaRng | None = None
     mirostat_rng: LlamaRng | None = None
+    #: the live grammar (``grammar.Grammar``), advanced by the caller after each draw
+    grammar: Any = None
 
     @classmethod
     def new(cls, s: SamplerSettings, seed: int, n_vocab: int) -> ChainState:
@@ -346,6 +352,14 @@ def run_chain(
         return cand
 
     c = add("logit_bias", logit_bias(c, s.logit_bias))
+    if s.grammar:
+        if state is None or state.grammar is None:
+            skipped.append("grammar")
+        else:
+            before = len(c)
+            c = state.grammar.mask(c)
+            r.notes["grammar_masked"] = before - len(c)
+    c = add("grammar", c)
     miro = s.mirostat in (1, 2)
     c = add("penalties", c if miro else penalties(c, s, counts or {}))
     if s.dry_active and not miro:
