@@ -17,7 +17,7 @@
     <name>CandidateChart</name>
     <message>
         <source>Candidate tokens</source>
-        <extracomment>token id token id: &quot;continue from here with this token&quot;</extracomment>
+        <extracomment>visible token text raw probability over the whole vocabulary 1-based rank by raw logit per stage: probability there, None once cut index of the stage that removed it, -1 if it survives to the end the token the model actually produced token id token id: &quot;continue from here with this token&quot;</extracomment>
         <translation>候选词元</translation>
     </message>
     <message>
@@ -2018,7 +2018,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <name>StageStrip</name>
     <message>
         <source>Sampling stage</source>
-        <extracomment>visible token text raw probability over the whole vocabulary 1-based rank by raw logit per stage: probability there, None once cut index of the stage that removed it, -1 if it survives to the end the token the model actually produced</extracomment>
         <translation>采样阶段</translation>
     </message>
 </context>
