@@ -97,14 +97,14 @@ class MainWindow(QMainWindow):
                              self.page, self, probe_build)
         self.preferences = Preferences(state, self.models, settings, self)
         self._wire_views()
-        self.actions_ = actions.Actions(self, state, {
+        self.commands = actions.Actions(self, state, {
             "conversations dock": lambda menu: menu.addAction(
                 self.conversations_dock.toggleViewAction()),
             "panel docks": lambda menu: menu.addActions(
                 [d.toggleViewAction() for d in self.panel_docks()]),
             "heat metrics": self._add_metrics,
         })
-        self.actions_.build(self.menuBar())
+        self.commands.build(self.menuBar())
         self._default_state = self.saveState()
         self.status = StatusLine(state, self.statusBar())
         state.conversation_changed.connect(self._update_title)
@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
         state.token_selected.connect(self._raise_inspector)
 
     def _add_metrics(self, menu: QMenu) -> None:
-        self.metric_group = self.actions_.add_choice(
+        self.metric_group = self.commands.add_choice(
             menu, "metric", actions.heat_metrics(), self.page.set_metric)
         self.page.metric_changed.connect(lambda key: self.action(f"metric/{key}")
                                          .setChecked(True))
@@ -200,7 +200,7 @@ class MainWindow(QMainWindow):
 
     def action(self, id: str) -> QAction:
         """The menu action ``id`` (see ``desktop.ui.window.actions``)."""
-        return self.actions_.qactions[id]
+        return self.commands.qactions[id]
 
     @property
     def stack(self) -> CentralStack:

@@ -258,3 +258,33 @@ def test_a_store_that_cannot_be_opened_leaves_the_history_in_memory(
     assert history.problem[0] == "corrupt"
     conv = history.make_conversation("system")
     assert history.unsaved == [conv] and conv.system == "system"
+
+
+# --- export and import -------------------------------------------------------------------
+
+
+def test_exchange_exports_and_imports_without_the_window(
+    parts: Parts, store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from desktop.ui.window.exchange import Exchange
+
+    view = ConversationList(parts.parent)
+    conversations = Conversations(parts.state, parts.history, view, store, parts.parent)
+    exchange = Exchange(parts.state, parts.history, conversations, parts.vocab, store,
+                        parts.parent)
+    conv = chat("What is 2 + 2?", "Four.")
+    conv.title = ""
+    parts.state.open(conv)
+    target = tmp_path / "out.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert exchange.export_conversation() == target and target.is_file()
+    assert store.export_dir == str(tmp_path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    imported = exchange.import_conversation()
+    assert imported is not None and imported is parts.state.current
+    assert imported.title == "What is 2 + 2?"  # titled by its first message
+    assert imported.id is not None and parts.history.opened[imported.id] is imported
+    assert [n.content for n in imported.path()] == ["What is 2 + 2?", "Four."]
+    assert view.row_of(imported) == view.list.currentRow()
