@@ -469,9 +469,9 @@ class ChatView(QScrollArea):
         keep = {n.id for n in nodes}
         for nid in list(self.views):
             if nid not in keep:
-                view = self.views.pop(nid)
-                self.column.removeWidget(view)
-                view.deleteLater()
+                gone = self.views.pop(nid)
+                self.column.removeWidget(gone)
+                gone.deleteLater()
         for i, node in enumerate(nodes):
             view = self.views.get(node.id)
             if view is None:
