@@ -8,7 +8,7 @@ The flows, each a straight line:
 
 * the user clicks a token: ChatView.token_selected → ``select_token`` →
   ``token_selected`` → inspector, timeline, chat.
-* a reply streams: worker → GenerationController → ``reply_grew`` (every batch: the
+* a reply streams: worker → the Generation controller → ``reply_grew`` (every batch: the
   chat) and ``reply_progress`` (at most every 200 ms: the panels, the status bar).
 * a conversation opens: ``open`` → ``conversation_changed`` (chat, title) → ``show_reply``
   → ``reply_shown`` (every panel).
