@@ -22,8 +22,8 @@ from desktop.ui.panels import (
     TimelinePanel,
     TokensPanel,
 )
-from desktop.ui.panels.context import WARN_AT
 from desktop.ui.panels._stage_view import restrict, stage_probabilities, visible_stages
+from desktop.ui.panels.context import WARN_AT
 
 #: the strip shows the classic chain unless other samplers are on
 SHOWN = [n for n in STAGE_NAMES if n in (
