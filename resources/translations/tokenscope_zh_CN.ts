@@ -2505,6 +2505,10 @@ entropy {h:.2f} bits</source>
         <translation>要分词的文字</translation>
     </message>
     <message>
+        <source>Tokenized as a chat message is: markers such as &lt;|im_end|&gt; are plain text here, never control tokens.</source>
+        <translation>按聊天消息的方式切分：这里 &lt;|im_end|&gt; 之类的标记是普通文本，绝不会成为控制词元。</translation>
+    </message>
+    <message>
         <source>Tokenized live with the loaded model&apos;s vocabulary</source>
         <translation>使用已加载模型的词表实时分词</translation>
     </message>

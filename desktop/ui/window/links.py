@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject
 
 from desktop.core.context import ContextPlan
 from desktop.core.conversation import Node
+from desktop.core.engine import Engine
 from desktop.core.session import plan_of
 from desktop.ui.panels import (
     ContextPanel,
@@ -118,7 +119,11 @@ class TokensLink(QObject):
         piece, special = self.vocab.vocab(model)
         # the live tokenizer only for the model the prompt was written with
         engine = self.state.engine
-        tokenize = engine.tokenize if engine and self.state.uses_engine(model) else None
+        tokenize = None
+        if engine is not None and self.state.uses_engine(model):
+            def tokenize(text: str, engine: Engine = engine) -> list[int]:
+                # typed text is text: markers like <|im_end|> stay plain pieces, as in a chat
+                return engine.tokenize(text, special=False)
         self.panel.set_engine_fns(piece, special, tokenize)
 
     def _show(self, node: Node | None) -> None:
