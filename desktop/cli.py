@@ -487,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
     add_chats_parser(sub)
-    add_lab_parser(sub)
+    add_lab_parser(sub, _add_model_args, _load_engine)
     return p
 
 

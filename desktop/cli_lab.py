@@ -188,27 +188,24 @@ def _print_table(kind: str, r: Any, args: argparse.Namespace) -> None:
 
 
 def cmd_needle(args: argparse.Namespace) -> int:
-    from desktop.cli import _load_engine
     from desktop.core.lab.needle import KIND, run_needle
 
-    with _load_engine(args) as engine:
+    with args.load_engine(args) as engine:
         lengths = [int(x) for x in args.lengths] if args.lengths else None
         return _run(args, lambda rep, cancel: run_needle(
             engine, lengths, args.depths, args.lang, rep, cancel), KIND)
 
 
 def cmd_numbers(args: argparse.Namespace) -> int:
-    from desktop.cli import _load_engine
     from desktop.core.lab.numbers import KIND, run_numbers
 
-    with _load_engine(args) as engine:
+    with args.load_engine(args) as engine:
         return _run(args, lambda rep, cancel: run_numbers(
             engine, args.prompt, args.lang, int(args.samples), args.temperature, args.seed,
             rep, cancel), KIND)
 
 
 def cmd_repetition(args: argparse.Namespace) -> int:
-    from desktop.cli import _load_engine
     from desktop.core.lab.repetition import (
         DEFAULT_PENALTIES,
         DEFAULT_SENTENCE,
@@ -220,7 +217,7 @@ def cmd_repetition(args: argparse.Namespace) -> int:
     settings = DEFAULT_PENALTIES.with_(
         repeat_penalty=args.repeat_penalty, frequency_penalty=args.frequency_penalty,
         presence_penalty=args.presence_penalty, repeat_last_n=int(args.repeat_last_n))
-    with _load_engine(args) as engine:
+    with args.load_engine(args) as engine:
         sentence = args.sentence or DEFAULT_SENTENCE
         if args.draw:
             sentence = draw_sentence(engine, seed=args.seed)
@@ -250,9 +247,7 @@ def cmd_tokenizers(args: argparse.Namespace) -> int:
     if not args.model:
         engine = None
         return _run(args, job, KIND)
-    from desktop.cli import _load_engine
-
-    with _load_engine(args) as engine:
+    with args.load_engine(args) as engine:
         return _run(args, job, KIND)
 
 
@@ -263,8 +258,29 @@ def _add_output_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save", action="store_true", help="keep the result in the store")
 
 
-def add_lab_parser(sub: Any) -> None:
-    from desktop.cli import _add_model_args, _help, _limited
+def add_lab_parser(
+    sub: Any, model_args: Callable[[argparse.ArgumentParser], None],
+    load_engine: Callable[[argparse.Namespace], Any],
+) -> None:
+    """The ``lab`` command; ``model_args`` adds -m/--ctx/--threads/--gpu-layers and
+    ``load_engine`` loads the model they name (cli.py's own, passed in: no import cycle)."""
+    from desktop.core.limits import LIMITS
+    from desktop.core.limits import parse as parse_limit
+
+    def _limited(name: str) -> Callable[[str], float]:
+        def convert(text: str) -> float:
+            try:
+                return parse_limit(name, text)
+            except SettingsError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+
+        convert.__name__ = name
+        return convert
+
+    def _help(name: str) -> str:
+        return LIMITS[name].describe()
+
+    _add_model_args = model_args
     from desktop.core.lab.needle import NEEDLES
     from desktop.core.lab.numbers import PROMPTS
     from desktop.core.lab.repetition import DEFAULT_PENALTIES
@@ -283,7 +299,7 @@ def add_lab_parser(sub: Any) -> None:
                    help="needle depths in percent, comma-separated (default 0,25,50,75,100)")
     n.add_argument("--lang", choices=sorted(NEEDLES), default="en")
     _add_output_args(n)
-    n.set_defaults(func=cmd_needle, temperature=1.0, full=False)
+    n.set_defaults(func=cmd_needle, temperature=1.0, full=False, load_engine=load_engine)
 
     m = lsub.add_parser("numbers", help='exact distribution of "random" numbers 1–100')
     _add_model_args(m)
@@ -299,7 +315,7 @@ def add_lab_parser(sub: Any) -> None:
     m.add_argument("--full", action="store_true",
                    help="with --json: the whole tree (per node, per temperature)")
     _add_output_args(m)
-    m.set_defaults(func=cmd_numbers)
+    m.set_defaults(func=cmd_numbers, load_engine=load_engine)
 
     r = lsub.add_parser("repetition", help="P(sentence again) after k repetitions")
     _add_model_args(r)
@@ -317,7 +333,7 @@ def add_lab_parser(sub: Any) -> None:
                        help=f"second curve: {_help(name)}; default {default}")
     r.add_argument("--seed", type=_limited("seed"), default=0, help="for --draw")
     _add_output_args(r)
-    r.set_defaults(func=cmd_repetition, temperature=1.0, full=False)
+    r.set_defaults(func=cmd_repetition, temperature=1.0, full=False, load_engine=load_engine)
 
     t = lsub.add_parser("tokenizers", help="the model's tokens vs a SentencePiece tokenizer")
     t.add_argument("-m", "--model", help="a .gguf file or library name (optional)")
@@ -334,4 +350,4 @@ def add_lab_parser(sub: Any) -> None:
     t.add_argument("--spm-type", choices=MODEL_TYPES, default="bpe")
     t.add_argument("--corpus", help="train on this folder's text files (default: bundled)")
     _add_output_args(t)
-    t.set_defaults(func=cmd_tokenizers, temperature=1.0, full=False)
+    t.set_defaults(func=cmd_tokenizers, temperature=1.0, full=False, load_engine=load_engine)

@@ -39,6 +39,7 @@ from desktop.ui.window.conversations import Conversations
 from desktop.ui.window.exchange import Exchange
 from desktop.ui.window.generation import Generation
 from desktop.ui.window.history import History
+from desktop.ui.window.lab import Lab
 from desktop.ui.window.links import (
     ContextLink,
     InspectorLink,
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.models = Models(state, self.history, self.vocab, settings, self.threads,
                              self.page, self, probe_build)
         self.preferences = Preferences(state, self.models, settings, self)
+        self.lab = Lab(state, self.history, self)
         self._wire_views()
         self.commands = actions.Actions(self, state, {
             "conversations dock": lambda menu: menu.addAction(
@@ -264,6 +266,7 @@ class MainWindow(QMainWindow):
         self.settings_store.set_window_state(self.saveGeometry(), self.saveState())
         self.settings_store.sync()
         self.models.close()
+        self.lab.close()
         self.generation.cancel()
         self.threads.wait_all()
         QCoreApplication.processEvents()

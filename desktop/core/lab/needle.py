@@ -178,7 +178,7 @@ def default_lengths(engine: Engine, lang: str = "en") -> list[int]:
     avail = engine.n_ctx - hay.overhead - 1
     if avail < 16:
         raise ContextOverflowError(hay.overhead + 17, engine.n_ctx, "The needle experiment")
-    return [L for L in DEFAULT_LENGTHS if L <= avail] or [avail]
+    return [L for L in DEFAULT_LENGTHS if avail >= L] or [avail]
 
 
 def run_needle(

@@ -54,7 +54,7 @@ class LabWindow(QMainWindow):
         self.setWindowTitle(self.tr("Lab — Tokenscope"))
         self.resize(1100, 760)
         self.model_path = model_path
-        self.store = store or Store()
+        self.store = store  #: None: the store is not open; results are not saved
         self.holder = EngineHolder()
         self.threads = Threads(self)
         self.worker: LabWorker | None = None
@@ -205,6 +205,9 @@ class LabWindow(QMainWindow):
         assert view is not None
         view.show_result(result)
         self.export_button.setEnabled(True)
+        if self.store is None:
+            self._say(self.tr("Done, but not saved: the store is not open."))
+            return
         try:
             save_result(self.store, view.kind, result.to_dict(), title=view.result_title(),
                         model=result.model)
@@ -231,6 +234,8 @@ class LabWindow(QMainWindow):
 
     def refresh_saved(self) -> None:
         self.saved.clear()
+        if self.store is None:
+            return
         titles = {v.kind: v.title() for v in self.views}
         for r in list_results(self.store, "lab."):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.created))
@@ -239,6 +244,8 @@ class LabWindow(QMainWindow):
             self.saved.addItem(item)
 
     def open_result(self, result_id: int) -> None:
+        if self.store is None:
+            return
         summary, data = load_result(self.store, result_id)
         for i, v in enumerate(self.views):
             if v.kind == summary.kind:
@@ -254,7 +261,7 @@ class LabWindow(QMainWindow):
 
     def _delete_saved(self) -> None:
         item = self.saved.currentItem()
-        if item is not None:
+        if item is not None and self.store is not None:
             delete_result(self.store, int(item.data(Qt.ItemDataRole.UserRole)))
             self.refresh_saved()
 

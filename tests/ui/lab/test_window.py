@@ -93,3 +93,19 @@ def test_tokenizers_need_no_model_and_others_ask_for_one(qtbot) -> None:
     _run(qtbot, w)
     assert w.view.result is not None and w.view.table.rowCount() == 4
     w.close()
+
+
+def test_the_lab_opens_from_the_file_menu_on_the_loaded_model(qtbot, window, ui_engine) -> None:
+    window.action("lab").trigger()
+    lab = window.lab.window
+    assert lab is not None and lab.isVisible()
+    assert lab.model_path() == ui_engine.path
+    assert lab.store is window.history.store
+    lab.n_ctx.setValue(512)
+    lab.experiments.setCurrentRow(3)
+    lab.view.vocab.setValue(1000)
+    _run(qtbot, lab)
+    assert [t.tokenizer for t in lab.view.result.tokenizations] == ["model", "spm"]
+    assert lab.holder.engine is not ui_engine  # its own context: the chat's cache is untouched
+    window.close()
+    assert not lab.isVisible() and lab.holder.engine is None
