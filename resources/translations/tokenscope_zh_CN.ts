@@ -880,6 +880,114 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>LabWindow</name>
+    <message>
+        <source>Lab — Tokenscope</source>
+        <translation>实验室 — Tokenscope</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <extracomment>None: the store is not open; results are not saved</extracomment>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Experiments</source>
+        <translation>实验</translation>
+    </message>
+    <message>
+        <source>Saved results</source>
+        <translation>已保存的结果</translation>
+    </message>
+    <message>
+        <source>The Lab&apos;s own context window, in tokens</source>
+        <translation>实验室自己的上下文窗口（词元数）</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Context:</source>
+        <translation>上下文：</translation>
+    </message>
+    <message>
+        <source>Load a model first (File › Open model…): the Lab runs on it.</source>
+        <translation>请先加载模型（文件 › 打开模型…）：实验在该模型上运行。</translation>
+    </message>
+    <message>
+        <source>Running…</source>
+        <translation>运行中…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>ETA {eta}</source>
+        <translation>预计剩余 {eta}</translation>
+    </message>
+    <message>
+        <source>Running… {done} of {total}</source>
+        <translation>运行中… {done}/{total}</translation>
+    </message>
+    <message>
+        <source>Loading the model for the Lab…</source>
+        <translation>正在为实验室加载模型…</translation>
+    </message>
+    <message>
+        <source>Cancelled; nothing was saved.</source>
+        <translation>已取消；未保存任何内容。</translation>
+    </message>
+    <message>
+        <source>Done, but not saved: the store is not open.</source>
+        <translation>已完成，但未保存：数据库未打开。</translation>
+    </message>
+    <message>
+        <source>Done, but not saved: {error}</source>
+        <translation>已完成，但未保存：{error}</translation>
+    </message>
+    <message>
+        <source>Done in {s:.1f} s and saved.</source>
+        <translation>用时 {s:.1f} 秒完成，已保存。</translation>
+    </message>
+    <message>
+        <source>This result is of a kind this version cannot show.</source>
+        <translation>此版本无法显示这种类型的结果。</translation>
+    </message>
+    <message>
+        <source>Run the experiment or open a saved result first.</source>
+        <translation>请先运行实验或打开已保存的结果。</translation>
+    </message>
+    <message>
+        <source>Could not write {path}.</source>
+        <translation>无法写入 {path}。</translation>
+    </message>
+    <message>
+        <source>Could not write {path}: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>Export result</source>
+        <translation>导出结果</translation>
+    </message>
+    <message>
+        <source>CSV table (*.csv);;JSON (*.json);;Chart image (*.png)</source>
+        <translation>CSV 表格 (*.csv);;JSON (*.json);;图表图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
+</context>
+<context>
     <name>LibraryPage</name>
     <message>
         <source>Name</source>
@@ -1159,6 +1267,14 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Search, download and manage models</source>
         <translation>搜索、下载和管理模型</translation>
+    </message>
+    <message>
+        <source>&amp;Lab…</source>
+        <translation>实验室(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>Classic LLM experiments on the loaded model</source>
+        <translation>在已加载的模型上运行经典的大模型实验</translation>
     </message>
     <message>
         <source>&amp;New chat</source>
@@ -1724,6 +1840,104 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>NeedleView</name>
+    <message>
+        <source>automatic: 256, 512, 1024, 2048 (those that fit the context)</source>
+        <translation>自动：256、512、1024、2048（上下文放得下的）</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>英文</translation>
+    </message>
+    <message>
+        <source>Chinese</source>
+        <translation>中文</translation>
+    </message>
+    <message>
+        <source>Haystack lengths (tokens):</source>
+        <translation>草堆长度（词元）：</translation>
+    </message>
+    <message>
+        <source>Needle depths (%):</source>
+        <translation>针的深度（%）：</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>haystack length (tokens)</source>
+        <translation>草堆长度（词元）</translation>
+    </message>
+    <message>
+        <source>needle depth (%)</source>
+        <translation>针的深度（%）</translation>
+    </message>
+    <message>
+        <source>Needle in a haystack</source>
+        <translation>大海捞针</translation>
+    </message>
+    <message>
+        <source>A fact is hidden at a depth inside filler text of a given length, then the model is asked for it. Each cell: the probability of the right answer (✓: greedy decoding writes it).</source>
+        <translation>把一条事实藏在给定长度的填充文本的某个深度，然后向模型提问。每一格：正确答案的概率（✓：贪心解码能写出它）。</translation>
+    </message>
+    <message>
+        <source>Give at least one depth.</source>
+        <translation>请至少给出一个深度。</translation>
+    </message>
+</context>
+<context>
+    <name>NumbersView</name>
+    <message>
+        <source>Pick a random number between 1 and 100. Answer with the number only.</source>
+        <translation>请在1到100之间随机选一个数字。只回答这个数字。</translation>
+    </message>
+    <message>
+        <source>Prompt:</source>
+        <translation>提示词：</translation>
+    </message>
+    <message>
+        <source>Real samples to overlay:</source>
+        <translation>叠加的真实采样次数：</translation>
+    </message>
+    <message>
+        <source>answer</source>
+        <translation>答案</translation>
+    </message>
+    <message>
+        <source>probability (of a well-formed answer)</source>
+        <translation>概率（在格式正确的答案中）</translation>
+    </message>
+    <message>
+        <source>&quot;Random&quot; numbers</source>
+        <translation>“随机”数字</translation>
+    </message>
+    <message>
+        <source>The model&apos;s exact probability of every answer 1–100 (a tree of next-token probabilities, not sampling), against uniform. The temperature slider re-weights instantly from the stored values.</source>
+        <translation>模型对 1–100 每个答案的精确概率（由下一个词元概率构成的树计算，而非采样），与均匀分布对比。温度滑块根据存储的数值即时重新加权。</translation>
+    </message>
+    <message>
+        <source>Temperature: {t:.2f}</source>
+        <translation>温度：{t:.2f}</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>uniform</source>
+        <translation>均匀分布</translation>
+    </message>
+    <message>
+        <source>samples (T = {t:g})</source>
+        <translation>采样（T = {t:g}）</translation>
+    </message>
+    <message>
+        <source>Entropy {h:.2f} bits (uniform: {u:.2f}). Top five: {top}. A well-formed answer has probability {m:.1%}; the chart shows P(n) among those.</source>
+        <translation>熵 {h:.2f} 比特（均匀分布：{u:.2f}）。前五名：{top}。格式正确的答案的概率为 {m:.1%}；图中显示的是其中各数字的 P(n)。</translation>
+    </message>
+</context>
+<context>
     <name>PerformancePanel</name>
     <message>
         <source>Prompt reading</source>
@@ -1867,6 +2081,61 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Custom</source>
         <translation>自定义</translation>
+    </message>
+</context>
+<context>
+    <name>RepetitionView</name>
+    <message>
+        <source>Let the model write the sentence</source>
+        <translation>让模型自己写这个句子</translation>
+    </message>
+    <message>
+        <source>Sentence:</source>
+        <translation>句子：</translation>
+    </message>
+    <message>
+        <source>Repetitions k up to:</source>
+        <translation>重复次数 k 最多：</translation>
+    </message>
+    <message>
+        <source>Repetition penalty:</source>
+        <translation>重复惩罚：</translation>
+    </message>
+    <message>
+        <source>Frequency penalty:</source>
+        <translation>频率惩罚：</translation>
+    </message>
+    <message>
+        <source>Presence penalty:</source>
+        <translation>存在惩罚：</translation>
+    </message>
+    <message>
+        <source>Penalty window (tokens, -1 = all):</source>
+        <translation>惩罚窗口（词元，-1 = 全部）：</translation>
+    </message>
+    <message>
+        <source>k: times the sentence is already in the context</source>
+        <translation>k：该句子已在上下文中出现的次数</translation>
+    </message>
+    <message>
+        <source>P(the sentence again)</source>
+        <translation>P（再次写出该句子）</translation>
+    </message>
+    <message>
+        <source>Repetition feeds itself</source>
+        <translation>重复会自我强化</translation>
+    </message>
+    <message>
+        <source>After a sentence has appeared k times, how likely is the model to write it once more? The second curve applies the repetition, frequency and presence penalties to the same logits. (DRY will join when the sampler issue lands.)</source>
+        <translation>一个句子出现 k 次之后，模型再写一遍的可能性有多大？第二条曲线在同样的 logits 上施加了重复、频率和存在惩罚。（DRY 将在采样器议题完成后加入。）</translation>
+    </message>
+    <message>
+        <source>raw</source>
+        <translation>原始</translation>
+    </message>
+    <message>
+        <source>with penalties</source>
+        <translation>施加惩罚后</translation>
     </message>
 </context>
 <context>
@@ -2480,6 +2749,109 @@ entropy {h:.2f} bits</source>
     <message>
         <source>Click to inspect the candidates.</source>
         <translation>点击查看候选词元。</translation>
+    </message>
+</context>
+<context>
+    <name>TokenizersView</name>
+    <message>
+        <source>English sample</source>
+        <translation>英文示例</translation>
+    </message>
+    <message>
+        <source>Chinese sample</source>
+        <translation>中文示例</translation>
+    </message>
+    <message>
+        <source>Code sample</source>
+        <translation>代码示例</translation>
+    </message>
+    <message>
+        <source>My own text</source>
+        <translation>我自己的文本</translation>
+    </message>
+    <message>
+        <source>the bundled texts</source>
+        <translation>内置文本</translation>
+    </message>
+    <message>
+        <source>Folder…</source>
+        <translation>文件夹…</translation>
+    </message>
+    <message>
+        <source>Bundled</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文本：</translation>
+    </message>
+    <message>
+        <source>SentencePiece vocabulary:</source>
+        <translation>SentencePiece 词表大小：</translation>
+    </message>
+    <message>
+        <source>SentencePiece type:</source>
+        <translation>SentencePiece 类型：</translation>
+    </message>
+    <message>
+        <source>Training corpus:</source>
+        <translation>训练语料：</translation>
+    </message>
+    <message>
+        <source>Tokenizer</source>
+        <translation>分词器</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>Characters</source>
+        <translation>字符数</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元数</translation>
+    </message>
+    <message>
+        <source>Chars/token</source>
+        <translation>字符/词元</translation>
+    </message>
+    <message>
+        <source>Chinese ÷ English</source>
+        <translation>中文 ÷ 英文</translation>
+    </message>
+    <message>
+        <source>characters per token</source>
+        <translation>每个词元的字符数</translation>
+    </message>
+    <message>
+        <source>Tokenizer lab</source>
+        <translation>分词器实验</translation>
+    </message>
+    <message>
+        <source>How the model cuts a text into tokens, beside a SentencePiece tokenizer trained here; the table shows what the same meaning costs in English and in Chinese.</source>
+        <translation>模型如何把文本切成词元，旁边是在这里现场训练的 SentencePiece 分词器；表格显示同样的意思用英文和中文各需要多少词元。</translation>
+    </message>
+    <message>
+        <source>Training corpus folder</source>
+        <translation>训练语料文件夹</translation>
+    </message>
+    <message>
+        <source>no model</source>
+        <translation>无模型</translation>
+    </message>
+    <message>
+        <source>{name}: load a model to see its tokens</source>
+        <translation>{name}：加载模型后可查看其词元</translation>
+    </message>
+    <message>
+        <source>{name}: {n} tokens, {c:.2f} chars/token, {w:.2f} tokens/word</source>
+        <translation>{name}：{n} 个词元，{c:.2f} 字符/词元，{w:.2f} 词元/词</translation>
     </message>
 </context>
 <context>

@@ -27,7 +27,8 @@ class NeedleView(ExperimentView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lengths = QLineEdit()
-        self.lengths.setPlaceholderText(self.tr("automatic: 256, 512, 1024, 2048 (those that fit the context)"))
+        self.lengths.setPlaceholderText(
+            self.tr("automatic: 256, 512, 1024, 2048 (those that fit the context)"))
         self.depths = QLineEdit(", ".join(f"{d:g}" for d in core.DEFAULT_DEPTHS))
         self.lang = QComboBox()
         self.lang.addItem(self.tr("English"), "en")
