@@ -137,7 +137,12 @@ def train_spm(
 
     Raises ``TokenscopeError`` when sentencepiece refuses the corpus (its reason
     included), ``Cancelled``, ``limits.SettingsError``."""
-    import sentencepiece as spm
+    try:
+        import sentencepiece as spm
+    except ImportError as exc:
+        raise TokenscopeError(
+            "The tokenizer lab needs the sentencepiece package: pip install sentencepiece"
+        ) from exc
 
     check("vocab_size", vocab_size)
     if model_type not in MODEL_TYPES:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -15,10 +16,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSlider,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -56,6 +59,16 @@ class TokenizersView(ExperimentView):
         self.vocab.setRange(300, 64_000)
         self.vocab.setSingleStep(500)
         self.vocab.setValue(4000)
+        self.vocab_slider = QSlider(Qt.Orientation.Horizontal)
+        self.vocab_slider.setRange(300, 16_000)
+        self.vocab_slider.setSingleStep(100)
+        self.vocab_slider.setPageStep(1000)
+        self.vocab_slider.setValue(4000)
+        self.vocab_slider.valueChanged.connect(self.vocab.setValue)
+        self.vocab.valueChanged.connect(self.vocab_slider.setValue)
+        vocab_row = QHBoxLayout()
+        vocab_row.addWidget(self.vocab_slider, 1)
+        vocab_row.addWidget(self.vocab)
         self.spm_type = QComboBox()
         self.spm_type.addItem("BPE", "bpe")
         self.spm_type.addItem("Unigram", "unigram")
@@ -69,7 +82,7 @@ class TokenizersView(ExperimentView):
         row.addWidget(bundled)
         self.form.addRow(self.tr("Text:"), self.sample)
         self.form.addRow("", self.text)
-        self.form.addRow(self.tr("SentencePiece vocabulary:"), self.vocab)
+        self.form.addRow(self.tr("SentencePiece vocabulary:"), vocab_row)
         self.form.addRow(self.tr("SentencePiece type:"), self.spm_type)
         self.form.addRow(self.tr("Training corpus:"), row)
         self.model_chips = QTextBrowser()
@@ -80,8 +93,6 @@ class TokenizersView(ExperimentView):
         for label, view in ((self.model_label, self.model_chips),
                             (self.spm_label, self.spm_chips)):
             col = QWidget()
-            from PySide6.QtWidgets import QVBoxLayout
-
             v = QVBoxLayout(col)
             v.setContentsMargins(0, 0, 0, 0)
             v.addWidget(label)
