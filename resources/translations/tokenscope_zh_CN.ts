@@ -1874,6 +1874,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>针的深度（%）</translation>
     </message>
     <message>
+        <source>P(answer)</source>
+        <translation>P（答案）</translation>
+    </message>
+    <message>
         <source>Needle in a haystack</source>
         <translation>大海捞针</translation>
     </message>
@@ -2112,6 +2116,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Penalty window (tokens, -1 = all):</source>
         <translation>惩罚窗口（词元，-1 = 全部）：</translation>
+    </message>
+    <message>
+        <source>Logarithmic scale</source>
+        <translation>对数刻度</translation>
     </message>
     <message>
         <source>k: times the sentence is already in the context</source>
@@ -2826,8 +2834,16 @@ entropy {h:.2f} bits</source>
         <translation>中文 ÷ 英文</translation>
     </message>
     <message>
-        <source>characters per token</source>
-        <translation>每个词元的字符数</translation>
+        <source>characters per token (sample texts)</source>
+        <translation>每个词元的字符数（示例文本）</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>英文</translation>
+    </message>
+    <message>
+        <source>Chinese</source>
+        <translation>中文</translation>
     </message>
     <message>
         <source>Tokenizer lab</source>

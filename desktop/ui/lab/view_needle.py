@@ -42,6 +42,9 @@ class NeedleView(ExperimentView):
         self.plot.setLabel("left", self.tr("needle depth (%)"))
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.invertY(True)
+        self.colorbar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=pg.colormap.get("viridis"),
+                                        interactive=False, label=self.tr("P(answer)"))
+        self.colorbar.setImageItem(self.image, insert_in=self.plot.getPlotItem())
         self._labels: list[pg.TextItem] = []
 
     def title(self) -> str:
@@ -67,7 +70,6 @@ class NeedleView(ExperimentView):
         grid = np.array(result.grid(), dtype=np.float64)  # depths × lengths
         img = np.nan_to_num(grid, nan=0.0).T  # ImageItem: x first
         self.image.setImage(img, levels=(0.0, 1.0))
-        self.image.setLookupTable(pg.colormap.get("viridis").getLookupTable(nPts=256))
         for item in self._labels:
             self.plot.removeItem(item)
         self._labels = []

@@ -47,6 +47,9 @@ class RepetitionView(ExperimentView):
         self.form.addRow(self.tr("Frequency penalty:"), self.frequency_penalty)
         self.form.addRow(self.tr("Presence penalty:"), self.presence_penalty)
         self.form.addRow(self.tr("Penalty window (tokens, -1 = all):"), self.last_n)
+        self.log_scale = QCheckBox(self.tr("Logarithmic scale"))
+        self.form.addRow("", self.log_scale)
+        self.log_scale.toggled.connect(self._redraw)
         self.plot.setLabel("bottom", self.tr("k: times the sentence is already in the context"))
         self.plot.setLabel("left", self.tr("P(the sentence again)"))
         self.plot.setYRange(0, 1)
@@ -77,13 +80,35 @@ class RepetitionView(ExperimentView):
     def show_result(self, result: Any) -> None:
         super().show_result(result)
         self.sentence.setText(result.sentence)
+        self.max_k.setValue(len(result.points) - 1)
+        pen = result.penalties
+        self.repeat_penalty.setValue(pen["repeat_penalty"])
+        self.frequency_penalty.setValue(pen["frequency_penalty"])
+        self.presence_penalty.setValue(pen["presence_penalty"])
+        self.last_n.setValue(pen["repeat_last_n"])
+        self._redraw()
+
+    def _redraw(self) -> None:
         self.plot.clear()
+        result = self.result
+        if result is None:
+            return
+        log = self.log_scale.isChecked()
+        self.plot.setLogMode(y=log)
+        if log:
+            self.plot.enableAutoRange(axis="y")
+        else:
+            self.plot.setYRange(0, 1)
+        floor = 1e-30  # log scale: a probability that underflowed to 0 is drawn here
         ks = [p.k for p in result.points]
-        self.plot.plot(ks, [p.p_repeat for p in result.points], name=self.tr("raw"),
-                       pen=pg.mkPen("#1f77b4", width=2), symbol="o", symbolBrush="#1f77b4")
-        self.plot.plot(ks, [p.p_repeat_penalized for p in result.points],
-                       name=self.tr("with penalties"), pen=pg.mkPen("#d62728", width=2),
-                       symbol="s", symbolBrush="#d62728")
+        for values, name, colour, symbol in (
+            ([p.p_repeat for p in result.points], self.tr("raw"), "#1f77b4", "o"),
+            ([p.p_repeat_penalized for p in result.points], self.tr("with penalties"),
+             "#d62728", "s"),
+        ):
+            ys = [max(v, floor) for v in values] if log else values
+            self.plot.plot(ks, ys, name=name, pen=pg.mkPen(colour, width=2), symbol=symbol,
+                           symbolBrush=colour)
 
     def from_dict(self, data: dict[str, Any]) -> Any:
         return core.RepetitionResult.from_dict(data)

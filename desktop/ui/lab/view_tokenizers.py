@@ -104,7 +104,8 @@ class TokenizersView(ExperimentView):
             self.tr("Tokenizer"), self.tr("Text"), self.tr("Language"), self.tr("Characters"),
             self.tr("Tokens"), self.tr("Chars/token"), self.tr("Chinese ÷ English")])
         self.body.addWidget(self.table, 1)
-        self.plot.setLabel("left", self.tr("characters per token"))
+        self.plot.setLabel("left", self.tr("characters per token (sample texts)"))
+        self.plot.addLegend(offset=(-10, 10))
         self.plot.setMinimumHeight(160)
         self.sample.currentIndexChanged.connect(self._sample_changed)
         pick.clicked.connect(self._pick_corpus)
@@ -141,6 +142,11 @@ class TokenizersView(ExperimentView):
 
     def show_result(self, result: Any) -> None:
         super().show_result(result)
+        self.sample.blockSignals(True)
+        keys = [k for k, f in core.SAMPLES.items() if common.lab_text(f) == result.text]
+        self.sample.setCurrentIndex(self.sample.findData(keys[0] if keys else ""))
+        self.sample.blockSignals(False)
+        self.text.setPlainText(result.text)
         by = {t.tokenizer: t for t in result.tokenizations}
         for key, label, view, name in (
             ("model", self.model_label, self.model_chips, result.model or self.tr("no model")),
@@ -167,12 +173,13 @@ class TokenizersView(ExperimentView):
         self.table.resizeColumnsToContents()
         self.plot.clear()
         names = list(dict.fromkeys(r["tokenizer"] for r in rows))
+        langs = {"en": self.tr("English"), "zh": self.tr("Chinese")}
         for off, lang, colour in ((-0.2, "en", "#1f77b4"), (0.2, "zh", "#d62728")):
             ys = [np.mean([r["chars_per_token"] for r in rows
                            if r["tokenizer"] == n and r["lang"] == lang and r["pair"] == "sample"])
                   for n in names]
             self.plot.addItem(pg.BarGraphItem(x=np.arange(len(names)) + off, height=ys,
-                                              width=0.38, brush=colour))
+                                              width=0.38, brush=colour, name=langs[lang]))
         self.plot.getAxis("bottom").setTicks([[(i, n) for i, n in enumerate(names)]])
 
     def from_dict(self, data: dict[str, Any]) -> Any:
