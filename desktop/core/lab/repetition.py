@@ -1,6 +1,6 @@
 """Repetition feeds itself: P(the sentence again) after it has appeared k times.
 
-The context is a document start (the model's BOS token, else its EOS token) followed by
+The context is a document start (``document_start``: BOS, or ``<|endoftext|>``) followed by
 the sentence k times, separated by one space. ``P(repeat | k)`` is the probability that
 the model continues with the sentence once more: the product of its tokens'
 probabilities, teacher-forced, full softmax at temperature 1 (so at k = 0 it is the
@@ -83,6 +83,13 @@ class RepetitionResult:
 
 
 def document_start(engine: Engine) -> list[int]:
+    """The token a document starts with: BOS where the model adds it; else GPT-2-style
+    ``<|endoftext|>`` if the vocabulary has it as one special token; else BOS or EOS."""
+    if engine.add_bos and engine.bos_id >= 0:
+        return [engine.bos_id]
+    eot = engine.tokenize("<|endoftext|>", special=True)
+    if len(eot) == 1 and engine.is_special(eot[0]):
+        return eot
     t = engine.bos_id if engine.bos_id >= 0 else engine.eos_id
     return [t] if t >= 0 else []
 
