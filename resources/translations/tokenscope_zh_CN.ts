@@ -298,6 +298,10 @@ ID {id} · {kind}</translation>
         <translation>本次输入</translation>
     </message>
     <message>
+        <source>Thinking</source>
+        <translation>思考</translation>
+    </message>
+    <message>
         <source>Reply so far</source>
         <translation>已生成的回复</translation>
     </message>
@@ -316,6 +320,10 @@ ID {id} · {kind}</translation>
     <message>
         <source>Your last message, plus the template&apos;s header for the reply</source>
         <translation>你最新的消息，加上模板为回复添加的开头</translation>
+    </message>
+    <message>
+        <source>Tokens the reply spent thinking (&lt;think&gt;…&lt;/think&gt;): they fill the context window like any others</source>
+        <translation>回复用于思考的词元（&lt;think&gt;…&lt;/think&gt;）：它们和其他词元一样占用上下文窗口</translation>
     </message>
     <message>
         <source>Tokens generated so far; the dashed box is the room reserved for the reply</source>
@@ -2315,6 +2323,19 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>ThinkingBlock</name>
+    <message>
+        <source>What the model wrote between &lt;think&gt; and &lt;/think&gt; before answering. It takes room in the context window like any other tokens.</source>
+        <translation>模型在回答之前写在 &lt;think&gt; 和 &lt;/think&gt; 之间的内容。它和其他词元一样占用上下文窗口。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Thinking (%n tokens)</source>
+        <translation>
+            <numerusform>思考（%n 个词元）</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>TimelineAxis</name>
     <message>
         <source>{n} bits</source>
@@ -2330,7 +2351,12 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
     <message>
         <source>No tokens yet</source>
+        <extracomment>the reply&apos;s thinking block as (first, last) token index, or None</extracomment>
         <translation>还没有词元</translation>
+    </message>
+    <message>
+        <source>thinking</source>
+        <translation>思考</translation>
     </message>
     <message>
         <source>p of the token</source>
