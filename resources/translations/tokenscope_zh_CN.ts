@@ -206,6 +206,29 @@
     </message>
 </context>
 <context>
+    <name>ChatFormatPicker</name>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>The file&apos;s own</source>
+        <translation>文件自带的</translation>
+    </message>
+    <message>
+        <source>Plain text</source>
+        <translation>纯文本</translation>
+    </message>
+    <message>
+        <source>llama.cpp: %1</source>
+        <translation>llama.cpp：%1</translation>
+    </message>
+    <message>
+        <source>The chat template for this model. Automatic: the file&apos;s own, or for a file without one llama.cpp&apos;s built-in format for the model (e.g. Gemma&apos;s turns). Applies the next time the model is loaded.</source>
+        <translation>此模型的对话模板。自动：使用文件自带的模板；文件没有模板时，使用 llama.cpp 为该模型内置的格式（例如 Gemma 的轮次格式）。下次加载模型时生效。</translation>
+    </message>
+</context>
+<context>
     <name>ChatView</name>
     <message>
         <source>Type a message below to start.
