@@ -14,6 +14,7 @@ import ctypes
 import logging
 import os
 import time
+import weakref
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -74,8 +75,9 @@ class _Batch:
     """A reusable ``llama_batch`` for one sequence, its arrays seen as numpy views."""
 
     def __init__(self, lib: Any, size: int) -> None:
-        self._lib = lib
         self.struct = lib.llama_batch_init(size, 0, 1)
+        # freed by free(), or when garbage-collected (never twice)
+        self._free = weakref.finalize(self, lib.llama_batch_free, self.struct)
         self.size = size
         self.token = np.ctypeslib.as_array(self.struct.token, shape=(size,))
         self.pos = np.ctypeslib.as_array(self.struct.pos, shape=(size,))
@@ -85,10 +87,8 @@ class _Batch:
             self.struct.seq_id[i][0] = 0
 
     def free(self) -> None:
-        if self.struct is not None:
-            self.token = self.pos = self.logits = None  # views of the freed arrays
-            self._lib.llama_batch_free(self.struct)
-            self.struct = None
+        self.token = self.pos = self.logits = None  # views of the arrays freed now
+        self._free()
 
 
 class Engine:
