@@ -44,9 +44,10 @@ def check_same_vocabulary(a: Engine, b: Engine) -> None:
     models (and both vocabularies have the same size)."""
     if a.n_vocab != b.n_vocab:
         raise VocabularyMismatchError(
-            f"{a.name} has {a.n_vocab} tokens and {b.name} has {b.n_vocab}: their token ids "
-            "mean different things, so they cannot be compared token by token. Compare two "
-            "files of the same model (e.g. two quantizations) instead."
+            f"The vocabularies differ: {a.name} has {a.n_vocab} tokens and {b.name} has "
+            f"{b.n_vocab}, so their token ids mean different things and they cannot be "
+            "compared token by token. Compare two files of the same model (e.g. two "
+            "quantizations) instead."
         )
     for t in range(a.n_vocab):
         if a.piece(t) != b.piece(t):
