@@ -29,8 +29,9 @@ from ...core.replay import Replay
 from ...core.sampling import STAGE_NAMES, SamplerSettings
 from ...core.trace import StepTrace
 from ..heat import entropy_color, prob_color
-from ._bars import CandidateChart, CandidateRow, StageStrip
+from ._bars import CandidateChart, CandidateRow
 from ._common import percent, text_on, token_label, warning_color
+from ._stages import StageStrip
 
 PieceFn = Callable[[int], bytes]
 
@@ -97,6 +98,9 @@ class InspectorPanel(QWidget):
         self.whatif = self._build_whatif()
 
         content = QWidget()
+        # never wider than the dock (there is no horizontal scroll bar): the stage chips
+        # wrap into rows instead of running off the right edge
+        content.setMinimumWidth(1)
         box = QVBoxLayout(content)
         for w in (self.header, self.strip, self.note, self.chart, self.branch_button,
                   self.whatif):
