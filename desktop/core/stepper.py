@@ -9,10 +9,11 @@ the model's true probability at its position. ``undo`` takes steps back; the res
 becomes an ordinary branch of the conversation (``to_branch``).
 
 Sampling uses the same ``generation.Tracer`` and random stream as ``generation.generate``:
-the random generator advances by exactly one draw per *sampled* step (forced steps draw
+the random generators (and the stateful samplers' state: mirostat's mu, XTC's and
+mirostat's mt19937, the grammar) advance only on *sampled* steps (forced steps draw
 nothing), so sampling every step with seed S gives the same tokens, with the same traces,
-as ``generate`` with seed S. Undo restores the generator too: sampling again after an
-undo draws the same token again.
+as ``generate`` with seed S. Undo restores that state too: sampling again after an undo
+draws the same token again. With a grammar, only tokens the grammar allows can be forced.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class StepError(TokenscopeError):
 class Step:
     trace: StepTrace
     forced: bool  #: chosen or typed by the user (False: drawn by the sampler)
-    rng_state: Mapping[str, Any]  #: the random generator's state before this step
+    rng_state: Mapping[str, Any]  #: the sampler's random state before this step
 
 
 class Stepper:
@@ -65,10 +66,11 @@ class Stepper:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.steps: list[Step] = [
-            Step(t, True, self.rng.bit_generator.state) for t in (prefix or [])
-        ]
-        self._tracer: Tracer | None = None
+        self._tracer = Tracer(engine, settings, self.rng, seed)
+        start = self._snapshot()
+        self.steps: list[Step] = [Step(t, True, start) for t in (prefix or [])]
+        if self.steps and settings.grammar:
+            self._restore(start)  # the grammar follows the kept tokens
         self._preview: StepTrace | None = None
         self._preview_state: Mapping[str, Any] | None = None
 
@@ -106,9 +108,7 @@ class Stepper:
                             "undo a step to go on.")
         if self._preview is None:
             self._sync()
-            if self._tracer is None:
-                self._tracer = Tracer(self.engine, self.settings, self.rng)
-            self._preview_state = self.rng.bit_generator.state
+            self._preview_state = self._snapshot()
             self._preview = self._tracer.step(len(self.steps))
         return self._preview
 
@@ -131,9 +131,11 @@ class Stepper:
             )
         trace = self.preview()
         forced = self._forced(trace, token)
+        if self.settings.grammar and forced.p_sample == 0.0:
+            raise StepError("The grammar does not allow that token here.")
         assert self._preview_state is not None
-        self.rng.bit_generator.state = self._preview_state  # a forced step draws nothing
         self._accept(forced, forced=True)
+        self._restore(self._preview_state)  # a forced step draws nothing
         return forced
 
     def force_text(self, text: str) -> list[StepTrace]:
@@ -151,12 +153,15 @@ class Stepper:
 
     def undo(self, n: int = 1) -> None:
         """Take back the last ``n`` steps (the random stream goes back with them)."""
+        if n <= 0:
+            return
         if n > len(self.steps):
             raise StepError("Nothing to undo." if not self.steps else
                             f"Only {len(self.steps)} steps can be undone.")
+        state = self.steps[-1].rng_state
         for _ in range(n):
-            step = self.steps.pop()
-            self.rng.bit_generator.state = step.rng_state
+            state = self.steps.pop().rng_state
+        self._restore(state)
         self._preview = None
         self.engine.truncate(len(self.prompt) + len(self.steps))
 
@@ -196,6 +201,32 @@ class Stepper:
                 pass
         self.engine.eval_prompt(want)
 
+    def _snapshot(self) -> dict[str, Any]:
+        """The random generators' and stateful samplers' state (not the grammar's: it is
+        rebuilt from the tokens)."""
+        st = self._tracer.state
+        return {
+            "rng": self.rng.bit_generator.state,
+            "mu": st.mirostat_mu,
+            "xtc": st.xtc_rng._bg.state if st.xtc_rng is not None else None,
+            "mirostat": st.mirostat_rng._bg.state if st.mirostat_rng is not None else None,
+        }
+
+    def _restore(self, snap: Mapping[str, Any]) -> None:
+        st = self._tracer.state
+        self.rng.bit_generator.state = snap["rng"]
+        st.mirostat_mu = snap["mu"]
+        if st.xtc_rng is not None:
+            st.xtc_rng._bg.state = snap["xtc"]
+        if st.mirostat_rng is not None:
+            st.mirostat_rng._bg.state = snap["mirostat"]
+        if self.settings.grammar:
+            from .grammar import Grammar
+
+            st.grammar = Grammar(self.engine.vocab_handle, self.settings.grammar)
+            for s in self.steps:
+                st.grammar.accept(s.trace.token)
+
     def _accept(self, trace: StepTrace, forced: bool) -> None:
         assert self._preview_state is not None
         self.steps.append(Step(trace, forced, self._preview_state))
@@ -209,7 +240,6 @@ class Stepper:
         logit = float(x[token])
         rank = int(np.count_nonzero(x > np.float32(logit))) + 1
         p_sample = 0.0
-        assert self._tracer is not None
         final = self._tracer.last_final
         where = np.flatnonzero(final.ids == token)
         if where.size:

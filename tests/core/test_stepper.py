@@ -129,3 +129,30 @@ def test_steps_become_an_ordinary_branch_saved_in_the_store(tiny_engine: Engine,
     assert again.content == node.content
     assert again.traces[1].p_model == pytest.approx(node.traces[1].p_model, rel=1e-6)
     assert store.pieces(node.model)[node.tokens[1]][0] == tiny_engine.piece(node.tokens[1])
+
+
+STATEFUL = SamplerSettings(seed=99, mirostat=2, xtc_probability=0.5, xtc_threshold=0.05)
+
+
+def test_stateful_samplers_follow_steps_and_undo(tiny_engine: Engine) -> None:
+    """Mirostat's mu and XTC's/mirostat's own random streams go forward with sampled steps
+    only, and back with undo, like the numpy stream."""
+    prompt = tiny_engine.tokenize("What is the capital", add_bos=True)
+    check_sampling_equals_generation(tiny_engine, prompt, STATEFUL, 12)
+    st = Stepper(tiny_engine, prompt, STATEFUL)
+    a = [st.sample().token for _ in range(4)]
+    st.undo(3)
+    st.choose(a[1])  # forced, drawing nothing: the next draws are the ones already seen
+    assert [st.sample().token for _ in range(2)] == a[2:]
+
+
+def test_a_grammar_limits_what_can_be_forced(tiny_engine: Engine) -> None:
+    grammar = 'root ::= "Paris" | "London"'
+    prompt = tiny_engine.tokenize("The capital is", add_bos=True)
+    st = Stepper(tiny_engine, prompt, SamplerSettings(seed=1, grammar=grammar))
+    banned = tiny_engine.tokenize("xyz", special=False)[0]
+    with pytest.raises(StepError, match="grammar"):
+        st.choose(banned)
+    first = st.sample()
+    st.undo()
+    assert st.sample().token == first.token  # the grammar was rebuilt from the tokens
