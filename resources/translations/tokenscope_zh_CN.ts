@@ -692,94 +692,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>恢复为这条回复采样时使用的设置</translation>
     </message>
     <message>
-        <source>raw</source>
-        <translation>原始</translation>
-    </message>
-    <message>
-        <source>penalty</source>
-        <translation>惩罚</translation>
-    </message>
-    <message>
-        <source>top-k</source>
-        <translation>top-k</translation>
-    </message>
-    <message>
-        <source>typical</source>
-        <translation>typical</translation>
-    </message>
-    <message>
-        <source>top-p</source>
-        <translation>top-p</translation>
-    </message>
-    <message>
-        <source>min-p</source>
-        <translation>min-p</translation>
-    </message>
-    <message>
-        <source>temp.</source>
-        <translation>温度</translation>
-    </message>
-    <message>
-        <source>Raw softmax of the model&apos;s logits: the top {n} stored candidates, with their probability over the whole vocabulary.</source>
-        <translation>对模型 logits 直接做 softmax 的结果：保存下来的前 {n} 个候选，以及它们在整个词表上的概率。</translation>
-    </message>
-    <message>
-        <source>Repeat penalty {r}: tokens seen in the last {n} tokens are made less likely.</source>
-        <translation>重复惩罚 {r}：在最近 {n} 个词元中出现过的词元会变得更不可能被选中。</translation>
-    </message>
-    <message>
-        <source>Penalties are off: nothing changes.</source>
-        <translation>惩罚已关闭：这一步不做任何改变。</translation>
-    </message>
-    <message>
-        <source>top-k {k}: keeps the {k} most likely tokens.</source>
-        <translation>top-k {k}：保留最可能的 {k} 个词元。</translation>
-    </message>
-    <message>
-        <source>top-k is off.</source>
-        <translation>top-k 已关闭。</translation>
-    </message>
-    <message>
-        <source>typical-p {p}: keeps the tokens whose surprise is closest to the average.</source>
-        <translation>typical-p {p}：保留“意外程度”最接近平均值的词元。</translation>
-    </message>
-    <message>
-        <source>typical-p is off.</source>
-        <translation>typical-p 已关闭。</translation>
-    </message>
-    <message>
-        <source>top-p {p}: keeps the most likely tokens until they add up to {p} (the line: cumulative probability).</source>
-        <translation>top-p {p}：按概率从高到低保留词元，直到累计达到 {p}（折线为累计概率）。</translation>
-    </message>
-    <message>
-        <source>top-p is off.</source>
-        <translation>top-p 已关闭。</translation>
-    </message>
-    <message>
-        <source>min-p {p}: drops tokens less than {p} × as likely as the best one.</source>
-        <translation>min-p {p}：丢弃概率不到最高者 {p} 倍的词元。</translation>
-    </message>
-    <message>
-        <source>min-p is off.</source>
-        <translation>min-p 已关闭。</translation>
-    </message>
-    <message>
-        <source>Temperature 0: greedy, only the most likely token stays.</source>
-        <translation>温度为 0：贪心，只留下最可能的那个词元。</translation>
-    </message>
-    <message>
-        <source>Temperature {t}: below 1 sharper, above 1 flatter.</source>
-        <translation>温度 {t}：低于 1 时分布更尖锐，高于 1 时更平缓。</translation>
-    </message>
-    <message>
-        <source>The final distribution: the token is drawn from it.</source>
-        <translation>最终分布：词元就是从这里抽取的。</translation>
-    </message>
-    <message>
-        <source>{kept} of {n} kept.</source>
-        <translation>保留了 {n} 个中的 {kept} 个。</translation>
-    </message>
-    <message>
         <source>token {i} of {n} · id {id}</source>
         <translation>第 {i} / {n} 个词元 · ID {id}</translation>
     </message>
@@ -2027,6 +1939,169 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Sampling stage</source>
         <translation>采样阶段</translation>
+    </message>
+</context>
+<context>
+    <name>StageTexts</name>
+    <message>
+        <source>raw</source>
+        <translation>原始</translation>
+    </message>
+    <message>
+        <source>bias</source>
+        <translation>偏置</translation>
+    </message>
+    <message>
+        <source>grammar</source>
+        <translation>语法</translation>
+    </message>
+    <message>
+        <source>penalty</source>
+        <translation>惩罚</translation>
+    </message>
+    <message>
+        <source>DRY</source>
+        <translation>DRY</translation>
+    </message>
+    <message>
+        <source>top-nσ</source>
+        <translation>top-nσ</translation>
+    </message>
+    <message>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <source>typical</source>
+        <translation>typical</translation>
+    </message>
+    <message>
+        <source>top-p</source>
+        <translation>top-p</translation>
+    </message>
+    <message>
+        <source>min-p</source>
+        <translation>min-p</translation>
+    </message>
+    <message>
+        <source>XTC</source>
+        <translation>XTC</translation>
+    </message>
+    <message>
+        <source>temp.</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>mirostat</source>
+        <translation>mirostat</translation>
+    </message>
+    <message>
+        <source>Raw softmax of the model&apos;s logits: the top {n} stored candidates, with their probability over the whole vocabulary.</source>
+        <translation>对模型 logits 直接做 softmax 的结果：保存下来的前 {n} 个候选，以及它们在整个词表上的概率。</translation>
+    </message>
+    <message>
+        <source>Repeat penalty {r}: tokens seen in the last {n} tokens are made less likely.</source>
+        <translation>重复惩罚 {r}：在最近 {n} 个词元中出现过的词元会变得更不可能被选中。</translation>
+    </message>
+    <message>
+        <source>Penalties are off: nothing changes.</source>
+        <translation>惩罚已关闭：这一步不做任何改变。</translation>
+    </message>
+    <message>
+        <source>top-k {k}: keeps the {k} most likely tokens.</source>
+        <translation>top-k {k}：保留最可能的 {k} 个词元。</translation>
+    </message>
+    <message>
+        <source>top-k is off.</source>
+        <translation>top-k 已关闭。</translation>
+    </message>
+    <message>
+        <source>typical-p {p}: keeps the tokens whose surprise is closest to the average.</source>
+        <translation>typical-p {p}：保留“意外程度”最接近平均值的词元。</translation>
+    </message>
+    <message>
+        <source>typical-p is off.</source>
+        <translation>typical-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>top-p {p}: keeps the most likely tokens until they add up to {p} (the line: cumulative probability).</source>
+        <translation>top-p {p}：按概率从高到低保留词元，直到累计达到 {p}（折线为累计概率）。</translation>
+    </message>
+    <message>
+        <source>top-p is off.</source>
+        <translation>top-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>min-p {p}: drops tokens less than {p} × as likely as the best one.</source>
+        <translation>min-p {p}：丢弃概率不到最高者 {p} 倍的词元。</translation>
+    </message>
+    <message>
+        <source>min-p is off.</source>
+        <translation>min-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>Temperature 0: greedy, only the most likely token stays.</source>
+        <translation>温度为 0：贪心，只留下最可能的那个词元。</translation>
+    </message>
+    <message>
+        <source>Temperature {t}: below 1 sharper, above 1 flatter.</source>
+        <translation>温度 {t}：低于 1 时分布更尖锐，高于 1 时更平缓。</translation>
+    </message>
+    <message>
+        <source>The final distribution: the token is drawn from it.</source>
+        <translation>最终分布：词元就是从这里抽取的。</translation>
+    </message>
+    <message>
+        <source>{kept} of {n} kept.</source>
+        <translation>保留了 {n} 个中的 {kept} 个。</translation>
+    </message>
+    <message>
+        <source>Logit bias: {n} token(s) made more or less likely (−inf bans).</source>
+        <translation>Logit 偏置：调高或调低了 {n} 个词元的可能性（−inf 表示禁止）。</translation>
+    </message>
+    <message>
+        <source>Grammar: tokens that cannot continue the grammar are masked.</source>
+        <translation>语法：不能接续语法的词元被屏蔽。</translation>
+    </message>
+    <message>
+        <source>Here it masked {n} tokens of the vocabulary.</source>
+        <translation>这一步它屏蔽了词表中的 {n} 个词元。</translation>
+    </message>
+    <message>
+        <source>DRY {m} × {b}^(n − {a}): a token that would continue a repetition of n ≥ {a} tokens is pushed down.</source>
+        <translation>DRY {m} × {b}^(n − {a})：会让 n ≥ {a} 个词元的重复继续下去的词元被压低。</translation>
+    </message>
+    <message>
+        <source>“{t}” would repeat {n} tokens (−{p:.2f})</source>
+        <translation>“{t}”会重复 {n} 个词元（−{p:.2f}）</translation>
+    </message>
+    <message>
+        <source>No repetition matched here.</source>
+        <translation>这里没有匹配到重复。</translation>
+    </message>
+    <message>
+        <source>top-nσ {n}: keeps the tokens whose logit is within {n} standard deviations of the best.</source>
+        <translation>top-nσ {n}：保留 logit 与最高者相差不超过 {n} 个标准差的词元。</translation>
+    </message>
+    <message>
+        <source>XTC: with chance {p}, removes every token above {t} except the least likely of them.</source>
+        <translation>XTC：以 {p} 的概率，移除所有概率高于 {t} 的词元，只留下其中最不可能的一个。</translation>
+    </message>
+    <message>
+        <source>Here the coin said: apply.</source>
+        <translation>这一步掷币结果：执行。</translation>
+    </message>
+    <message>
+        <source>Here the coin said: skip.</source>
+        <translation>这一步掷币结果：跳过。</translation>
+    </message>
+    <message>
+        <source>Mirostat {v}: keeps as many tokens as target a surprise of {tau} bits, then draws (it replaces the other stages).</source>
+        <translation>Mirostat {v}：保留足够多的词元，使意外度接近 {tau} 比特，然后抽取（它取代其他阶段）。</translation>
+    </message>
+    <message>
+        <source>μ before this token: {mu:.2f}.</source>
+        <translation>此词元之前的 μ：{mu:.2f}。</translation>
     </message>
 </context>
 <context>

@@ -22,6 +22,7 @@ from desktop.core.session import plan_of
 from desktop.core.store import Store, StoreFullError, default_path
 from desktop.ui.main_window import MainWindow
 from desktop.ui.panels._common import token_label
+from desktop.ui.panels._stage_view import restrict, visible_stages
 from desktop.ui.window.conversations import auto_title
 from desktop.ui.window.gate import gate_of
 from desktop.ui.window.history import History
@@ -233,9 +234,10 @@ def test_a_saved_conversation_reopens_fully_without_the_model(
     win.state.select_token(stored.id, index)
     assert not win.inspector.scroll_area.isHidden()
     assert token_label(chosen.piece) in win.inspector.header.text()
-    chain = chosen.replay(stored.settings)
+    keep = visible_stages(stored.settings)
+    chain = restrict(chosen.replay(stored.settings), keep)
     assert win.inspector.strip.counts == [len(c) for _, c in chain.stages]
-    assert len(win.inspector.strip.counts) == len(STAGE_NAMES)
+    assert len(win.inspector.strip.counts) == len(keep) <= len(STAGE_NAMES)
     labels = [r.label for r in win.inspector.chart.rows]
     assert all(not label.startswith("#") for label in labels)  # stored texts, not ids
     win.inspector.spins["temperature"].setValue(0)  # what-if still works
