@@ -40,12 +40,68 @@ def _read_text(source: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def _engine(model: str, args: argparse.Namespace) -> Any:
-    from desktop.cli import _load_engine
+# the few helpers of desktop/cli.py this module needs, here to keep imports one-way
+# (desktop.cli imports this module)
 
-    ns = argparse.Namespace(**vars(args))
-    ns.model = model
-    return _load_engine(ns)
+
+def _resolve(name: str) -> Path:
+    """A .gguf path, or a name from the local library (as ``cli.resolve_model``)."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    from desktop.core import library
+
+    return library.resolve(name)
+
+
+def _engine(model: str, args: argparse.Namespace) -> Any:
+    from desktop.core import backend
+    from desktop.core.engine import Engine, LoadOptions
+    from desktop.core.gpu import resolve_gpu_layers
+
+    backend.ensure_working_build()
+    path = _resolve(model)
+    layers = resolve_gpu_layers(args.gpu_layers, path, n_ctx=args.ctx)
+    return Engine(path, LoadOptions(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=layers))
+
+
+def _limited(name: str) -> Any:
+    """An argparse type for setting ``name``: out of range is a usage error (exit 2)."""
+    from desktop.core import limits
+
+    def convert(text: str) -> float:
+        try:
+            return limits.parse(name, text)
+        except limits.SettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
+
+
+def _help(name: str) -> str:
+    from desktop.core import limits
+
+    return limits.LIMITS[name].describe()
+
+
+SAMPLER_FLAGS = (
+    ("--temp", "temperature", 0.8), ("--top-k", "top_k", 40), ("--top-p", "top_p", 0.95),
+    ("--min-p", "min_p", 0.05), ("--typical-p", "typical_p", 1.0),
+    ("--repeat-penalty", "repeat_penalty", 1.0), ("--repeat-last-n", "repeat_last_n", 64),
+    ("--frequency-penalty", "frequency_penalty", 0.0),
+    ("--presence-penalty", "presence_penalty", 0.0), ("--seed", "seed", -1),
+)
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from desktop.core.sampling import SamplerSettings
+
+    values = {name: getattr(args, name) for _f, name, _d in SAMPLER_FLAGS}
+    values["seed"] = None if values["seed"] == -1 else int(values["seed"])
+    values["top_k"] = int(values["top_k"])
+    values["repeat_last_n"] = int(values["repeat_last_n"])
+    return SamplerSettings(**values)
 
 
 def _save(kind: str, data: dict[str, Any], title: str, model: str) -> None:
@@ -85,7 +141,6 @@ def _describe(trace: Any, how: str) -> str:
 
 
 def cmd_step(args: argparse.Namespace) -> int:
-    from desktop.cli import _settings
     from desktop.core.chat import Message
     from desktop.core.conversation import Conversation
     from desktop.core.scoring import raw_context, reply_context
@@ -254,10 +309,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_quantize(args: argparse.Namespace) -> int:
-    from desktop.cli import resolve_model
     from desktop.core.quantize import quantize
 
-    src = resolve_model(args.model)
+    src = _resolve(args.model)
     out = Path(args.output) if args.output else src.with_name(f"{src.stem}.{args.type}.gguf")
     tty = sys.stderr.isatty()
 
@@ -286,7 +340,6 @@ def cmd_quantize(args: argparse.Namespace) -> int:
 
 
 def _model_opts(p: argparse.ArgumentParser) -> None:
-    from desktop.cli import _help, _limited
     from desktop.core.gpu import parse_gpu_layers
 
     p.add_argument("--ctx", type=_limited("n_ctx"), default=4096,
@@ -308,7 +361,6 @@ def _score_opts(p: argparse.ArgumentParser) -> None:
 
 
 def add_lenses_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from desktop.cli import _help, _limited
     from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
     from desktop.core.quantize import TYPES
 
@@ -323,14 +375,8 @@ def add_lenses_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     s.add_argument("--system", default=DEFAULT_SYSTEM_PROMPT, help="system prompt")
     s.add_argument("--top", type=int, default=9, choices=range(1, 21), metavar="N",
                    help="candidates shown per step (1-20, default 9)")
-    for flag, name, default in (
-        ("--temp", "temperature", 0.8), ("--top-k", "top_k", 40), ("--top-p", "top_p", 0.95),
-        ("--min-p", "min_p", 0.05), ("--typical-p", "typical_p", 1.0),
-        ("--repeat-penalty", "repeat_penalty", 1.0), ("--repeat-last-n", "repeat_last_n", 64),
-        ("--frequency-penalty", "frequency_penalty", 0.0),
-        ("--presence-penalty", "presence_penalty", 0.0), ("--seed", "seed", -1),
-    ):
-        s.add_argument(flag, type=_limited(name), default=default,
+    for flag, name, default in SAMPLER_FLAGS:
+        s.add_argument(flag, dest=name, type=_limited(name), default=default,
                        help=f"{_help(name)}; default {default}")
     s.add_argument("--save", action="store_true",
                    help="save the result as a conversation (see 'chats')")

@@ -161,12 +161,13 @@ def reply_context(
 
 def message_context(
     engine: Engine, template: ChatTemplate, messages: list[Message], index: int
-) -> tuple[list[int], str]:
+) -> tuple[list[int], list[int]]:
     """The tokens before the content of ``messages[index]`` (e.g. the user's own prompt)
-    and that content, located in the rendered conversation (``ChatTemplate.render_prompt``).
+    and the content's tokens, as the model sees them in the rendered conversation
+    (``ChatTemplate.render_prompt`` + ``prompt.tokenize_prompt``: the content is plain text,
+    tokenized together with the template text around it, so no tokenizer adds a space
+    prefix of its own). Where a token straddles the boundary, it counts as content.
     Raises ``ScoreError`` when the template hides the message's content."""
-    if messages[index].role == "assistant":
-        return reply_context(engine, template, messages[:index]), messages[index].content
     rendered = template.render_prompt(messages[: index + 1], add_generation_prompt=False)
     spans = rendered.content
     nonempty = [i for i, m in enumerate(messages[: index + 1]) if m.content.strip()]
@@ -174,9 +175,18 @@ def message_context(
         raise ScoreError("The chat template does not show this message's text as it is; "
                          "score it as raw text instead.")
     a, b = spans[nonempty.index(index)]
+    bos = engine.bos_id if engine.add_bos else None
+    upto = RenderedPrompt(rendered.text[:b], tuple(s for s in spans if s[1] <= b))
     before = RenderedPrompt(rendered.text[:a], tuple(s for s in spans if s[1] <= a))
-    return (tokenize_prompt(engine, before, engine.bos_id if engine.add_bos else None),
-            rendered.text[a:b])
+    full = tokenize_prompt(engine, upto, bos)
+    head = tokenize_prompt(engine, before, bos)
+    n = 0
+    while n < min(len(full), len(head)) and full[n] == head[n]:
+        n += 1
+    if n == len(head) and n < len(full):
+        return full[:n], full[n:]
+    n = min(n, len(head) - 1)  # the last template token merged with the content
+    return full[:n], full[n:]
 
 
 # --- running the model over a text -------------------------------------------------------
@@ -195,7 +205,7 @@ def logit_rows(
     if not context:
         raise ScoreError("Scoring needs at least one token before the text.")
     total = len(context) + len(tokens)
-    if total > engine.n_ctx:
+    if total - 1 > engine.n_ctx:  # the last token is never evaluated
         raise ContextOverflowError(total, engine.n_ctx, "The text with its context")
     if mode == "exact":
         yield from _exact_rows(engine, context, tokens)
@@ -318,17 +328,15 @@ def score_text(
 ) -> ScoreResult:
     """Score ``text`` tokenized as plain text (``special=False``: typed markers stay text).
 
-    ``role="raw"``: after BOS only. ``role="assistant"``: as the assistant's reply to
-    ``messages`` under ``template`` (the chat prompt with its generation prompt before it).
-    ``role="user"``: as the user's message after ``messages``."""
+    ``role="raw"``: after BOS only. ``role="assistant"`` / ``"user"``: as that role's
+    message after ``messages`` under ``template`` (see ``message_context``)."""
     if not text:
         raise ScoreError("There is no text to score.")
     if role == "raw":
-        context = raw_context(engine)
+        context, tokens = raw_context(engine), engine.tokenize(text, special=False)
     else:
         if template is None:
             raise ScoreError("Scoring inside a chat needs the model's chat template.")
         msgs = [*(messages or []), Message(role, text)]
-        context, text = message_context(engine, template, msgs, len(msgs) - 1)
-    tokens = engine.tokenize(text, special=False)
+        context, tokens = message_context(engine, template, msgs, len(msgs) - 1)
     return score_tokens(engine, context, tokens, mode, role, n_top)

@@ -103,8 +103,8 @@ def test_the_users_own_prompt_is_scored_inside_the_template(smol_engine: Engine)
     template = template_for(smol_engine)
     msgs = [Message("system", "You are a helpful assistant."),
             Message("user", "What is the capital of France?")]
-    context, text = message_context(smol_engine, template, msgs, 1)
-    assert text == "What is the capital of France?"
+    context, tokens = message_context(smol_engine, template, msgs, 1)
+    assert smol_engine.detokenize(tokens) == b"What is the capital of France?"
     assert smol_engine.detokenize(context).endswith(b"<|im_start|>user\n")
     r = score_text(smol_engine, msgs[1].content, "batched", template=template,
                    messages=msgs[:1], role="user")

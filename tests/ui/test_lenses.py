@@ -21,6 +21,10 @@ SHOTS = os.environ.get("TOKENSCOPE_SHOTS")  # a directory: save screenshots ther
 
 def shot(widget: Any, name: str) -> None:
     if SHOTS:
+        from PySide6.QtWidgets import QApplication
+
+        for _ in range(5):
+            QApplication.processEvents()
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
         widget.grab().save(str(Path(SHOTS) / f"{name}.png"))
 
@@ -75,7 +79,8 @@ def test_score_a_pasted_text_then_the_users_prompt(qtbot: Any, window: Any,
     view.score_button.click()
     idle(qtbot, lenses)
     r = view.result
-    assert r is not None and r.tokens and "perplexity" in view.summary.text()
+    assert r is not None, view.summary.text()
+    assert r.tokens and "perplexity" in view.summary.text()
     assert sum(view.histogram.rows[i]["value"] for i in range(4)) == len(r.tokens)
     view.heat.token_clicked.emit(3)
     assert view.candidates.rowCount() == len(r.tokens[2].top)
@@ -99,7 +104,7 @@ def test_score_a_pasted_text_then_the_users_prompt(qtbot: Any, window: Any,
     view.mode.setCurrentIndex(view.mode.findData("exact"))
     view.score_button.click()
     idle(qtbot, lenses)
-    assert view.result.context == "user"
+    assert view.result.context == "user", view.summary.text()
     assert "".join(t.text for t in view.result.tokens) == user.content
 
     # a reply: its own tokens after its own prompt, in exact mode = its trace
@@ -107,7 +112,7 @@ def test_score_a_pasted_text_then_the_users_prompt(qtbot: Any, window: Any,
     view.use_message(reply.id)
     view.score_button.click()
     idle(qtbot, lenses)
-    assert [t.token for t in view.result.tokens] == reply.tokens
+    assert [t.token for t in view.result.tokens] == reply.tokens, view.summary.text()
     for s, t in zip(view.result.tokens, reply.traces):
         assert s.p == pytest.approx(t.p_model, rel=1e-5)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 from desktop.ui.worker import TaskWorker, Threads
@@ -50,9 +50,13 @@ class Lenses(QObject):
         worker.failed.connect(failed)
         if message is not None:
             worker.message.connect(message)
-        worker.done.connect(lambda: self._set_busy(False))
+        worker.done.connect(self._done)  # queued: after succeeded/failed, on this thread
         self._set_busy(True)
         self.threads.start(worker, "lens")
+
+    @Slot()
+    def _done(self) -> None:
+        self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

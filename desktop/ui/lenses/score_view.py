@@ -165,7 +165,11 @@ class ScoreView(QWidget):
         node_id = self.source.currentData()
         tokens = self._message_tokens if node_id is not None else None
         conv = self.lenses.state.current
-        before = [] if node_id is None else conv.messages(conv.nodes[node_id].parent)
+        before: list[Any] = []
+        if node_id is not None:
+            parent = conv.nodes[node_id].parent
+            before = conv.messages(parent) if parent is not None else (
+                conv.messages()[:1] if conv.system else [])
         prompt = self.prompt.text()
 
         def work(_report: Any) -> ScoreResult:

@@ -55,6 +55,8 @@ class StepView(QWidget):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.inspector = InspectorPanel()
+        self.inspector.whatif.hide()  # step mode samples with the settings it started with
+        self.inspector.branch_button.hide()  # a click (or 1–9) on a candidate appends it
         self.typed = QLineEdit()
         self.typed.setPlaceholderText(self.tr("Type a token or word and press Enter to force it"))
         self.sample_button = QPushButton(self.tr("Sample (Space)"))
