@@ -71,6 +71,17 @@ def test_step_mode_by_keyboard_and_kept_as_a_branch(qtbot: Any, window: Any,
     again = window.history.store.load(window.state.current.id)
     assert again.nodes[reply.id].tokens == reply.tokens
 
+    # from the middle of a reply: the tokens before the selected one stay
+    window.state.select_token(reply.id, 1)
+    view.from_reply.click()
+    assert view.stepper.tokens == reply.tokens[:1]
+    qtbot.keyClick(view, Qt.Key.Key_1)
+    view.keep_button.click()
+    branch = window.state.last_reply()
+    assert branch is not reply and branch.parent == reply.parent and branch.branched_at == 1
+    assert branch.tokens[:1] == reply.tokens[:1]
+    assert window.state.current.siblings(branch.id) == [reply.id, branch.id]
+
 
 def test_score_a_pasted_text_then_the_users_prompt(qtbot: Any, window: Any,
                                                    lenses: LensesWindow, tmp_path: Path) -> None:
@@ -153,3 +164,31 @@ def test_compare_with_itself_and_saved_results_reopen(qtbot: Any, window: Any,
     assert view.result is not None and view.result.mean_kl_bits == 0.0
     lenses.export_saved(tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text())["kind"] == "compare"
+
+
+def test_the_lenses_speak_chinese(qtbot: Any, store: Any, ui_engine: Any, qapp: Any) -> None:
+    from PySide6.QtCore import QLocale
+
+    from desktop.ui.app import install_translators
+    from desktop.ui.main_window import MainWindow
+
+    default = QLocale()
+    install_translators(qapp, "zh_CN")
+    try:
+        win = MainWindow(store, engine=ui_engine, restore_layout=False)
+        qtbot.addWidget(win)
+        lenses = lenses_window(win)
+        assert lenses.tabs.tabText(0) == "逐词生成"
+        assert lenses.score.score_button.text() == "打分"
+        assert "透镜(&L)" in [a.text() for a in win.menuBar().actions()]
+        lenses.score.text.setPlainText("你好，世界。今天天气很好。")
+        lenses.score.score_button.click()
+        idle(qtbot, lenses)
+        assert "困惑度" in lenses.score.summary.text()
+        lenses.show_view("score")
+        shot(lenses, "score-zh")
+    finally:
+        for translator in getattr(qapp, "_tokenscope_translators", []):
+            qapp.removeTranslator(translator)
+        qapp._tokenscope_translators = []
+        QLocale.setDefault(default)
