@@ -360,7 +360,7 @@ def _score_opts(p: argparse.ArgumentParser) -> None:
     p.add_argument("--save", action="store_true", help="save the result to the store")
 
 
-def add_lenses_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_lenses_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
     from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
     from desktop.core.quantize import TYPES
 

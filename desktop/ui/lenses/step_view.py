@@ -9,6 +9,7 @@ evaluates the prompt (reusing the chat's KV cache where it can).
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -25,7 +26,9 @@ from PySide6.QtWidgets import (
 
 from desktop.core.conversation import Node
 from desktop.core.errors import TokenscopeError
+from desktop.core.sampling import SamplerSettings
 from desktop.core.stepper import Stepper
+from desktop.core.trace import StepTrace
 from desktop.ui.heat import prob_color
 from desktop.ui.lenses.common import Lenses
 from desktop.ui.panels.inspector import InspectorPanel
@@ -122,7 +125,8 @@ class StepView(QWidget):
         from desktop.core.chat import Message
 
         msgs = [*state.current.messages(), Message("user", self.prompt.text())]
-        self._begin(lambda: state.session.plan(msgs).tokens, None, None)  # type: ignore[union-attr]
+        session = state.session
+        self._begin(lambda: session.plan(msgs).tokens, None, None)
 
     def start_from_selection(self) -> None:
         """Step on from the token selected in the chat (a branch of that reply there)."""
@@ -138,12 +142,13 @@ class StepView(QWidget):
         self._begin(lambda: list(node.prompt_tokens), node.parent, index,
                     prefix=node.traces[:index], settings=node.settings)
 
-    def _begin(self, prompt_fn: object, parent: int | None, branched_at: int | None,
-               prefix: list | None = None, settings: object = None) -> None:
+    def _begin(self, prompt_fn: Callable[[], list[int]], parent: int | None,
+               branched_at: int | None, prefix: list[StepTrace] | None = None,
+               settings: SamplerSettings | None = None) -> None:
         state = self.lenses.state
         assert state.engine is not None and state.session is not None
         try:
-            prompt = prompt_fn()  # type: ignore[operator]
+            prompt = prompt_fn()
             self.stepper = Stepper(state.engine, prompt, settings or state.session.settings,
                                    prefix=prefix)
         except TokenscopeError as exc:
@@ -158,7 +163,7 @@ class StepView(QWidget):
 
     # --- stepping ---------------------------------------------------------------------
 
-    def _act(self, fn: object) -> None:
+    def _act(self, fn: Callable[[], object]) -> None:
         if self.stepper is None:
             self.status.setText(self.tr("Start first: type a prompt, or select a token in "
                                         "the chat and step on from there."))
@@ -168,7 +173,7 @@ class StepView(QWidget):
             self.status.setText(why)
             return
         try:
-            fn()  # type: ignore[operator]
+            fn()
         except TokenscopeError as exc:
             self.status.setText(str(exc))
             return

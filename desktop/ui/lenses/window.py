@@ -71,11 +71,15 @@ class LensesWindow(QMainWindow):
         state.reply_done.connect(self.score.refresh_sources)
         state.engine_changed.connect(self._engine_changed)
         self.step.kept.connect(self._keep)
-        self.tabs.currentChanged.connect(lambda i: i == 3 and self.refresh_saved())
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.saved_list.itemDoubleClicked.connect(lambda _i: self.open_saved())
         self.open_button.clicked.connect(self.open_saved)
         self.export_button.clicked.connect(self.export_saved)
         self.delete_button.clicked.connect(self.delete_saved)
+
+    def _tab_changed(self, index: int) -> None:
+        if index == VIEWS.index("saved"):
+            self.refresh_saved()
 
     def show_view(self, name: str) -> None:
         self.tabs.setCurrentIndex(VIEWS.index(name))
