@@ -117,6 +117,14 @@ def test_score_a_pasted_text_then_the_users_prompt(qtbot: Any, window: Any,
     idle(qtbot, lenses)
     assert view.result.context == "user", view.summary.text()
     assert "".join(t.text for t in view.result.tokens) == user.content
+    view.save_button.click()  # saved with the conversation, and exported with it
+    from desktop.core.export import to_json
+    from desktop.core.results import results_of
+
+    saved = results_of(window.history.store, window.state.current.id)
+    assert [r["data"]["context"] for r in saved] == ["user"]
+    exported = to_json(window.state.current, results=saved)
+    assert exported["results"][0]["kind"] == "score"
 
     # a reply: its own tokens after its own prompt, in exact mode = its trace
     reply = window.state.current.path()[1]
