@@ -178,6 +178,10 @@ ID {id} · {kind}</translation>
         <translation>取消</translation>
     </message>
     <message>
+        <source>A text of your own, or a reply of the open conversation: both models read its own tokens after its own prompt</source>
+        <translation>你自己的文本，或当前对话中的一条回复：两个模型都读取它自己的词元，前面是它自己的提示</translation>
+    </message>
+    <message>
         <source>The text both models read…</source>
         <translation>两个模型都要读的文本…</translation>
     </message>
@@ -212,6 +216,18 @@ ID {id} · {kind}</translation>
     <message>
         <source>B:</source>
         <translation>B：</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文本：</translation>
+    </message>
+    <message>
+        <source>Your text (above)</source>
+        <translation>你的文本（上方）</translation>
+    </message>
+    <message>
+        <source>Reply: %1</source>
+        <translation>回复：%1</translation>
     </message>
     <message>
         <source>Model B</source>

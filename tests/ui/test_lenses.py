@@ -88,7 +88,9 @@ def test_score_a_pasted_text_then_the_users_prompt(qtbot: Any, window: Any,
     view = lenses.score
     view.text.setPlainText("The quick brown fox jumps over the lazy dog.")
     view.score_button.click()
+    assert window.state.loading and not window.composer.button.isEnabled()  # model busy
     idle(qtbot, lenses)
+    assert not window.state.loading
     r = view.result
     assert r is not None, view.summary.text()
     assert r.tokens and "perplexity" in view.summary.text()
@@ -163,9 +165,21 @@ def test_compare_with_itself_and_saved_results_reopen(qtbot: Any, window: Any,
     assert "KL" in view.token_label.text()
     shot(lenses, "compare")
 
+    # the same reply, read by both: its own tokens after its own prompt
+    window.composer.edit.setPlainText("Hi")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
+    reply = window.state.last_reply()
+    view.source.setCurrentIndex(view.source.findData(reply.id))
+    view._source_chosen(view.source.currentIndex())
+    assert view.text.toPlainText() == reply.content
+    view.compare_button.click()
+    idle(qtbot, lenses)
+    assert [x.token for x in view.result.rows] == reply.tokens
+
     lenses.show_view("saved")
     lenses.refresh_saved()
-    assert lenses.saved_list.count() == 1
+    assert lenses.saved_list.count() == 1  # the comparison saved above
     lenses.saved_list.setCurrentRow(0)
     view.result = None
     lenses.open_saved()  # no model needed: the numbers are stored

@@ -29,6 +29,7 @@ class Lenses(QObject):
         self.history = history
         self.threads = threads
         self.busy = False
+        self._holds_model = False
 
     def why_not(self) -> str | None:
         """Why the model cannot be used now (None: it can)."""
@@ -43,19 +44,26 @@ class Lenses(QObject):
 
     def run(self, fn: Callable[[Callable[[str], None]], object],
             done: Callable[[object], None], failed: Callable[[str], None],
-            message: Callable[[str], None] | None = None) -> None:
-        """``fn(report)`` on a worker thread; ``done(result)`` or ``failed(text)`` after."""
+            uses_model: bool = True) -> None:
+        """``fn(report)`` on a worker thread; ``done(result)`` or ``failed(text)`` after.
+        ``uses_model``: the loaded model is busy meanwhile — the chat cannot send and no
+        other model can load (the state says "loading" with this lens's message), so
+        nothing else decodes on its context at the same time."""
         worker = TaskWorker(fn)
         worker.succeeded.connect(done)
         worker.failed.connect(failed)
-        if message is not None:
-            worker.message.connect(message)
         worker.done.connect(self._done)  # queued: after succeeded/failed, on this thread
+        self._holds_model = uses_model
+        if uses_model:
+            self.state.set_loading(True, self.tr("A lens is running the model…"))
         self._set_busy(True)
         self.threads.start(worker, "lens")
 
     @Slot()
     def _done(self) -> None:
+        if self._holds_model:
+            self._holds_model = False
+            self.state.set_loading(False)
         self._set_busy(False)
 
     def _set_busy(self, busy: bool) -> None:

@@ -60,6 +60,10 @@ class CompareView(QWidget):
         self.progress.hide()
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.cancel_button.hide()
+        self.source = QComboBox()
+        self.source.setToolTip(self.tr("A text of your own, or a reply of the open "
+                                       "conversation: both models read its own tokens after "
+                                       "its own prompt"))
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText(self.tr("The text both models read…"))
         self.mode = QComboBox()
@@ -84,7 +88,8 @@ class CompareView(QWidget):
             row1.addWidget(w)
         row1.setStretch(1, 1)
         row2 = QHBoxLayout()
-        row2.addStretch(1)
+        row2.addWidget(QLabel(self.tr("Text:")))
+        row2.addWidget(self.source, 1)
         for w in (self.mode, self.compare_button, self.save_button):
             row2.addWidget(w)
         left = QWidget()
@@ -112,6 +117,31 @@ class CompareView(QWidget):
         self.save_button.clicked.connect(self.save)
         self.heat.token_clicked.connect(self.select)
         self._progress.step.connect(self._on_progress)
+        self.source.activated.connect(self._source_chosen)
+        self._filling = False
+        self.text.textChanged.connect(self._text_edited)
+        self.refresh_sources()
+
+    def refresh_sources(self) -> None:
+        """The open conversation's replies, offered as texts to compare on."""
+        self.source.clear()
+        self.source.addItem(self.tr("Your text (above)"), None)
+        for node in self.lenses.state.current.path():
+            if node.role == "assistant" and node.traces and node.prompt_tokens:
+                snippet = node.content.strip().replace("\n", " ")[:60]
+                self.source.addItem(self.tr("Reply: %1").replace("%1", snippet), node.id)
+
+    def _text_edited(self) -> None:
+        """Typing makes it your own text (no longer the message's own tokens)."""
+        if not self._filling and self.source.currentIndex() > 0:
+            self.source.setCurrentIndex(0)
+
+    def _source_chosen(self, i: int) -> None:
+        node_id = self.source.itemData(i)
+        if node_id is not None:
+            self._filling = True
+            self.text.setPlainText(self.lenses.state.current.nodes[node_id].content)
+            self._filling = False
 
     # --- model B ------------------------------------------------------------------
 
@@ -144,7 +174,7 @@ class CompareView(QWidget):
         self.make_copy.setEnabled(False)
         self.summary.setText(self.tr("Quantizing %1 to %2…").replace("%1", engine.path.name)
                              .replace("%2", qtype))
-        self.lenses.run(work, self._quantized, self._quantize_failed)
+        self.lenses.run(work, self._quantized, self._quantize_failed, uses_model=False)
 
     def _on_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(total)
@@ -182,6 +212,9 @@ class CompareView(QWidget):
             return
         a, mode = self.lenses.state.engine, self.mode.currentData()
         old = self._engine_b
+        node_id = self.source.currentData()
+        reply = self.lenses.state.current.nodes.get(node_id) if node_id is not None else None
+        tokens = (list(reply.prompt_tokens), reply.tokens) if reply is not None else None
 
         def work(report: Any) -> CompareResult:
             from desktop.core.compare import compare_text
@@ -194,6 +227,10 @@ class CompareView(QWidget):
                     b.close()
                 b = Engine(path, LoadOptions(n_ctx=a.n_ctx, n_threads=a.options.n_threads))
                 self._engine_b = b
+            if tokens is not None:
+                from desktop.core.compare import compare_tokens
+
+                return compare_tokens(a, b, tokens[0], tokens[1], mode)
             return compare_text(a, b, text, mode)
 
         self.summary.setText(self.tr("Comparing…"))

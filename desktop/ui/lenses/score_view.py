@@ -105,6 +105,8 @@ class ScoreView(QWidget):
         self.save_button.clicked.connect(self.save)
         self.heat.token_clicked.connect(self.select)
         self.source.activated.connect(self._source_chosen)
+        self._filling = False
+        self.text.textChanged.connect(self._text_edited)
         self.context.currentIndexChanged.connect(
             lambda _i: self.prompt.setEnabled(self.context.currentData() == "assistant"))
         self.refresh_sources()
@@ -128,13 +130,21 @@ class ScoreView(QWidget):
             self.source.setCurrentIndex(i)
             self._source_chosen(i)
 
+    def _text_edited(self) -> None:
+        """Typing makes it your own text (no longer the message's own tokens)."""
+        if not self._filling and self.source.currentIndex() > 0:
+            self.source.setCurrentIndex(0)
+            self._message_tokens = None
+
     def _source_chosen(self, i: int) -> None:
         node_id = self.source.itemData(i)
         self._message_tokens = None
         if node_id is None:
             return
         node = self.lenses.state.current.nodes[node_id]
+        self._filling = True
         self.text.setPlainText(node.content)
+        self._filling = False
         self.context.setCurrentIndex(self.context.findData(
             "assistant" if node.role == "assistant" else "user"))
         if node.role == "assistant" and node.traces and node.prompt_tokens:

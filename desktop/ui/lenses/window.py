@@ -66,9 +66,10 @@ class LensesWindow(QMainWindow):
         self.resize(1100, 760)
 
         state = main.state
-        state.conversation_changed.connect(lambda _c: self.score.refresh_sources())
-        state.path_changed.connect(self.score.refresh_sources)
-        state.reply_done.connect(self.score.refresh_sources)
+        for view in (self.score, self.compare):
+            state.conversation_changed.connect(lambda _c, v=view: v.refresh_sources())
+            state.path_changed.connect(view.refresh_sources)
+            state.reply_done.connect(view.refresh_sources)
         state.engine_changed.connect(self._engine_changed)
         self.step.kept.connect(self._keep)
         self.tabs.currentChanged.connect(self._tab_changed)
