@@ -56,7 +56,9 @@ def quantize(
 
     ``progress(done, total)`` is called per tensor (from this thread); setting ``cancel``
     stops the child and removes the partial file. Raises ``QuantizeError`` (failed,
-    cancelled, unknown type, ``dst`` equal to ``src``)."""
+    cancelled, unknown type, ``dst`` equal to ``src``). In a bundled (frozen) app, which
+    cannot start ``python -m``, it runs in this process: progress only at the start and
+    the end, and no cancelling."""
     src, dst = Path(src), Path(dst)
     ftype_of(qtype)
     if not src.is_file():
@@ -65,6 +67,8 @@ def quantize(
         raise QuantizeError("Choose another output file: it would overwrite the model.")
     dst.parent.mkdir(parents=True, exist_ok=True)
     part = dst.with_name(dst.name + ".part")
+    if getattr(sys, "frozen", False):  # a bundled app has no ``python -m``: in-process,
+        return _in_process(src, dst, part, qtype, allow_requantize, threads, progress)
     cmd = [sys.executable, "-m", "desktop.core.quantize", str(src), str(part), qtype,
            "1" if allow_requantize else "0", str(threads)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
@@ -94,6 +98,20 @@ def quantize(
 
 
 _CANCELLED = 75
+
+
+def _in_process(src: Path, dst: Path, part: Path, qtype: str, allow: bool, threads: int,
+                progress: Callable[[int, int], None] | None) -> Path:
+    """Quantize in this process (bundled apps): no per-tensor progress, no cancelling."""
+    if progress is not None:
+        progress(0, 1)
+    if _main([str(src), str(part), qtype, "1" if allow else "0", str(threads)]) != 0:
+        part.unlink(missing_ok=True)
+        raise QuantizeError(f"llama.cpp could not quantize {src.name} to {qtype}.")
+    os.replace(part, dst)
+    if progress is not None:
+        progress(1, 1)
+    return dst
 
 
 def _watch_cancel(proc: subprocess.Popen[bytes], cancel: threading.Event) -> None:

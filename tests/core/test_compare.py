@@ -62,3 +62,16 @@ def test_quantize_can_be_cancelled_and_refuses_bad_requests(tiny_model: Path,
         quantize(tiny_model, tmp_path / "y.gguf", "Q9_X")
     with pytest.raises(QuantizeError, match="overwrite"):
         quantize(tiny_model, tiny_model, "Q8_0")
+
+
+def test_quantize_in_process_as_a_bundled_app_does(tiny_model: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # what PyInstaller sets
+    seen: list[tuple[int, int]] = []
+    out = quantize(tiny_model, tmp_path / "t.gguf", "Q8_0",
+                   progress=lambda d, n: seen.append((d, n)))
+    assert out.is_file() and seen == [(0, 1), (1, 1)]
+    with Engine(out, LoadOptions(n_ctx=128, n_threads=1)) as e:
+        assert e.n_vocab > 0
