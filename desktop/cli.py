@@ -489,10 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_doctor)
 
     from desktop.cli_chats import add_chats_parser
+    from desktop.cli_lenses import add_lenses_parser
     from desktop.cli_models import add_models_parser
 
     add_models_parser(sub)
     add_chats_parser(sub)
+    add_lenses_parser(sub)
     return p
 
 
