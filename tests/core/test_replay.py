@@ -55,10 +55,10 @@ def full_chain_steps(engine, prompt: list[int], s: SamplerSettings, n: int, seed
     return out
 
 
-def check(engine, prompt: list[int], n: int) -> tuple[int, int]:
+def check(engine, prompt: list[int], n: int, seeds: int = 2) -> tuple[int, int]:
     exact_steps = total = 0
     for k, s in enumerate(SETTINGS):
-        for seed in (k, 100 + k):
+        for seed in (k, 100 + k)[:seeds]:
             for trace, full in full_chain_steps(engine, prompt, s, n, seed):
                 want_cut = full.cut_at(trace.cand_ids)
                 # (a) recorded: always the chain that ran
@@ -107,7 +107,7 @@ def test_recorded_and_replayed_equal_the_full_chain_on_smollm2(smol_engine) -> N
     prompt = smol_engine.tokenize(
         "<|im_start|>user\nTell me a story about a dragon.<|im_end|>\n<|im_start|>assistant\n"
     )
-    exact, total = check(smol_engine, prompt, 16)
+    exact, total = check(smol_engine, prompt, 10, seeds=1)
     assert 0 < exact < total
 
 

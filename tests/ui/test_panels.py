@@ -393,6 +393,7 @@ def test_performance_panel_shows_stats_and_cpu_only(qtbot, reply: Node) -> None:
     assert panel.fields["gpu"].text() == "all"
 
     panel.set_stats(reply.stats)
+    assert panel.fields["seed"].text() == str(reply.stats["seed"])  # the seed, recorded
     assert "tokens/s" in panel.fields["prompt"].text()
     assert "tokens/s" in panel.fields["generation"].text()
     assert "ms" in panel.fields["first"].text() or " s" in panel.fields["first"].text()
