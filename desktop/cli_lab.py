@@ -115,7 +115,8 @@ def _run(args: argparse.Namespace, job: Callable[[common.ProgressFn, threading.E
     if args.json:
         print(json.dumps(_json_view(kind, data, args), ensure_ascii=False, indent=1))
     elif args.csv:
-        rows = result.rows(args.temperature) if kind == "lab.numbers" else result.rows()
+        rows = (result.rows(args.temperature, not args.lenient) if kind == "lab.numbers"
+                else result.rows())
         sys.stdout.write(common.to_csv(rows))
     else:
         _print_table(kind, result, args)
@@ -133,8 +134,11 @@ def _json_view(kind: str, data: dict[str, Any], args: argparse.Namespace) -> dic
     from desktop.core.lab.numbers import NumbersResult
 
     r = NumbersResult.from_dict(data)
-    out = {"kind": kind, "model": r.model, "prompt": r.prompt, **r.summary(args.temperature)}
-    out["distribution"] = {str(k): v for k, v in r.distribution(args.temperature).items()}
+    strict = not args.lenient
+    out = {"kind": kind, "model": r.model, "prompt": r.prompt,
+           **r.summary(args.temperature, strict)}
+    out["distribution"] = {
+        str(k): v for k, v in r.distribution(args.temperature, strict).items()}
     out["samples"] = r.samples
     out["sample_temperature"] = r.sample_temperature
     out["seconds"] = r.seconds
@@ -151,8 +155,10 @@ def _print_table(kind: str, r: Any, args: argparse.Namespace) -> None:
             print(f"{d:>4.0f}%  " + "".join(
                 f"{c.p_answer:>8.3f}{'*' if c.greedy else ' '}" for c in cells))
     elif kind == "lab.numbers":
-        s = r.summary(args.temperature)
-        print(f"{r.model}: P(well-formed answer 1–100) = {s['mass']:.3f} at T = {args.temperature}")
+        s = r.summary(args.temperature, not args.lenient)
+        what = ("a number, then anything but a digit" if args.lenient
+                else "just a number, then the end of the turn")
+        print(f"{r.model}: P(answer 1–100: {what}) = {s['mass']:.3f} at T = {args.temperature}")
         print(f"entropy {s['entropy_bits']:.2f} bits (uniform: {s['uniform_bits']:.2f})")
         for i, t in enumerate(s["top5"], 1):
             print(f"  {i}. {t['n']:>3}  {t['p']:.3f}")
@@ -312,6 +318,9 @@ def add_lab_parser(
     m.add_argument("--samples", type=_lab_limited("samples"), default=0,
                    help="also draw N real answers")
     m.add_argument("--seed", type=_limited("seed"), default=0)
+    m.add_argument("--lenient", action="store_true",
+                   help="count a number followed by any non-digit text (e.g. '1.' opening a "
+                        "list), not only a number that ends the reply")
     m.add_argument("--full", action="store_true",
                    help="with --json: the whole tree (per node, per temperature)")
     _add_output_args(m)

@@ -2231,6 +2231,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>叠加的真实采样次数：</translation>
     </message>
     <message>
+        <source>Also count a number followed by more text (e.g. &quot;1.&quot; opening a list)</source>
+        <translation>也计入后面跟着其他文字的数字（例如列表开头的“1.”）</translation>
+    </message>
+    <message>
         <source>answer</source>
         <translation>答案</translation>
     </message>

@@ -5,13 +5,19 @@ answer is computed, not sampled: the answers are expanded as a tree of next-toke
 probabilities. From the prompt, every token that can start a number (digits, optionally
 after one space) is followed; from each node every digit token that keeps the text a
 prefix of some number 1–100 (no leading zero) is followed, and so on. A node whose text
-is a number n ends there with the probability that the next token does *not* start with
-a digit, so
+is a number n ends the answer there with probability P(end | path), so
 
-    P(n) = Σ over token paths spelling n of  Π p(token) × (1 − P(next token starts with a digit))
+    P(n) = Σ over token paths spelling n of  Π p(token) × P(end | path)
 
-summed over every tokenization of n. ``mass`` = Σ P(n) is the probability of a
-well-formed answer; the distribution shown is P(n) / mass. Entropy in bits, against
+summed over every tokenization of n. Two meanings of "end" (``strict``):
+
+* strict (default): the next token ends the turn (an end-of-generation token): the reply
+  is exactly the number;
+* lenient: the next token does not start with a digit (so "1." opening a numbered list
+  counts as the answer 1 — small models do that).
+
+``mass`` = Σ P(n) is the probability of a well-formed answer; the distribution shown is
+P(n) / mass. Entropy in bits, against
 log2(100) ≈ 6.64 for uniform.
 
 Temperatures: each node stores, for a grid of temperatures T (``TEMPERATURES``), the
@@ -65,6 +71,8 @@ class Node:
     digit_lse: list[float] = field(default_factory=list)  #: per T, digit-starting tokens
     lse1: float = 0.0  #: at T = 1
     digit_lse1: float = -math.inf
+    eog_lse: list[float] = field(default_factory=list)  #: per T, end-of-generation tokens
+    eog_lse1: float = -math.inf
 
 
 @dataclass
@@ -77,17 +85,19 @@ class NumbersResult:
     samples: dict[str, int] = field(default_factory=dict)  #: answer ("other") -> count
     sample_temperature: float = 1.0
 
-    def distribution(self, temperature: float = 1.0) -> dict[int, float]:
+    def distribution(self, temperature: float = 1.0, strict: bool = True) -> dict[int, float]:
         """P(n) for n in 1…100 (not normalised: sums to ``mass``). Exact at T = 1 and
         at every ``TEMPERATURES`` value; other T are refused (ValueError)."""
         if abs(temperature - 1.0) < 1e-9:
             lse = [n.lse1 for n in self.nodes]
             dlse = [n.digit_lse1 for n in self.nodes]
+            else_ = [n.eog_lse1 for n in self.nodes]
             t = 1.0
         else:
             i = _t_index(temperature)
             lse = [n.lse[i] for n in self.nodes]
             dlse = [n.digit_lse[i] for n in self.nodes]
+            else_ = [n.eog_lse[i] for n in self.nodes]
             t = TEMPERATURES[i]
         out = {n: 0.0 for n in range(LOW, HIGH + 1)}
         stack = [(0, 0.0)]  # node, log P(path)
@@ -95,21 +105,24 @@ class NumbersResult:
             k, lp = stack.pop()
             node = self.nodes[k]
             if node.text.strip() in _NUMBERS and node.text.strip()[0] != "0":
-                stop = 1.0 - math.exp(dlse[k] - lse[k]) if dlse[k] > -math.inf else 1.0
+                if strict:
+                    stop = math.exp(else_[k] - lse[k]) if else_[k] > -math.inf else 0.0
+                else:
+                    stop = 1.0 - math.exp(dlse[k] - lse[k]) if dlse[k] > -math.inf else 1.0
                 out[int(node.text)] += math.exp(lp) * max(0.0, stop)
             for tok, child in node.children.items():
                 stack.append((child, lp + node.child_logits[tok] / t - lse[k]))
         return out
 
-    def summary(self, temperature: float = 1.0) -> dict[str, Any]:
+    def summary(self, temperature: float = 1.0, strict: bool = True) -> dict[str, Any]:
         """mass, entropy (bits, of the normalised distribution), top-5 as (n, P(n)/mass)."""
-        dist = self.distribution(temperature)
+        dist = self.distribution(temperature, strict)
         mass = sum(dist.values())
         p = np.array([dist[n] / mass for n in range(LOW, HIGH + 1)]) if mass > 0 else None
         entropy = float(-(p[p > 0] * np.log2(p[p > 0])).sum()) if p is not None else 0.0
         top = sorted(dist.items(), key=lambda kv: -kv[1])[:5]
         return {
-            "temperature": temperature, "mass": mass, "entropy_bits": entropy,
+            "temperature": temperature, "strict": strict, "mass": mass, "entropy_bits": entropy,
             "uniform_bits": math.log2(HIGH - LOW + 1),
             "top5": [{"n": n, "p": v / mass if mass else 0.0} for n, v in top],
         }
@@ -124,6 +137,8 @@ class NumbersResult:
             n["child_logits"] = {str(k): v for k, v in n["child_logits"].items()}
             n["digit_lse"] = [_finite(x) for x in n["digit_lse"]]
             n["digit_lse1"] = _finite(n["digit_lse1"])
+            n["eog_lse"] = [_finite(x) for x in n["eog_lse"]]
+            n["eog_lse1"] = _finite(n["eog_lse1"])
         return d
 
     @classmethod
@@ -134,16 +149,17 @@ class NumbersResult:
                 n["text"], list(n["tokens"]), {int(k): v for k, v in n["children"].items()},
                 {int(k): v for k, v in n["child_logits"].items()}, list(n["lse"]),
                 [_inf(x) for x in n["digit_lse"]], n["lse1"], _inf(n["digit_lse1"]),
+                [_inf(x) for x in n.get("eog_lse", [])], _inf(n.get("eog_lse1")),
             ))
         return cls(d["model"], d["prompt"], nodes, d.get("n_prompt", 0), d.get("seconds", 0.0),
                    dict(d.get("samples", {})), d.get("sample_temperature", 1.0))
 
-    def rows(self, temperature: float = 1.0) -> list[dict[str, Any]]:
-        dist = self.distribution(temperature)
+    def rows(self, temperature: float = 1.0, strict: bool = True) -> list[dict[str, Any]]:
+        dist = self.distribution(temperature, strict)
         mass = sum(dist.values()) or 1.0
-        total = sum(self.samples.values())
+        share = sample_share(self.samples, strict)
         return [{"n": n, "p": p, "p_normalised": p / mass,
-                 "samples": self.samples.get(str(n), 0) if total else None}
+                 "sample_share": share.get(n, 0.0) if self.samples else None}
                 for n, p in dist.items()]
 
 
@@ -162,12 +178,15 @@ def _t_index(t: float) -> int:
     raise ValueError(f"temperature {t} is not on the stored grid (0.05 … 2.00 in steps of 0.05)")
 
 
-def numeric_tokens(engine: Engine) -> tuple[dict[int, str], np.ndarray]:
+def numeric_tokens(engine: Engine) -> tuple[dict[int, str], np.ndarray, np.ndarray]:
     """(tokens that can start or continue a number: id -> text), ids of every token whose
-    text starts with a digit."""
+    text starts with a digit, ids of the end-of-generation tokens."""
     pieces: dict[int, str] = {}
     starts: list[int] = []
+    eog: list[int] = []
     for t in range(engine.n_vocab):
+        if engine.is_eog(t):
+            eog.append(t)
         if engine.is_special(t):
             continue
         try:
@@ -178,7 +197,7 @@ def numeric_tokens(engine: Engine) -> tuple[dict[int, str], np.ndarray]:
             starts.append(t)
         if s and _ROOT_PIECE.match(s):
             pieces[t] = s
-    return pieces, np.array(starts, dtype=np.intp)
+    return pieces, np.array(starts, dtype=np.intp), np.array(eog, dtype=np.intp)
 
 
 def _viable(text: str) -> bool:
@@ -200,7 +219,7 @@ def run_numbers(
     text = prompt or PROMPTS[lang]
     t0 = time.perf_counter()
     base = chat_prompt(engine, text)
-    pieces, starts = numeric_tokens(engine)
+    pieces, starts, eog = numeric_tokens(engine)
     temps = np.array(TEMPERATURES, dtype=np.float64)
     nodes = [Node("", [])]
     prog = Progress(1, progress, cancel, "numbers")
@@ -214,6 +233,8 @@ def run_numbers(
         node.digit_lse1 = _lse(x[starts])
         node.lse = [_lse(x / t) for t in temps]
         node.digit_lse = [_lse(x[starts] / t) for t in temps]
+        node.eog_lse1 = _lse(x[eog])
+        node.eog_lse = [_lse(x[eog] / t) for t in temps]
         for tok, s in pieces.items():
             if (node.text == "" or _DIGITS.match(s)) and _viable(node.text + s):
                 node.child_logits[tok] = float(x[tok])
@@ -233,10 +254,11 @@ def run_numbers(
 
 def sample_answers(
     engine: Engine, prompt: list[int], n: int, temperature: float, seed: int = 0,
-    prog: Progress | None = None, max_tokens: int = 4,
+    prog: Progress | None = None, max_tokens: int = 5,
 ) -> dict[str, int]:
     """Draw ``n`` real answers (temperature only, full vocabulary; 0 = greedy), up to
-    ``max_tokens`` tokens each; count them by number, the rest as ``"other"``."""
+    ``max_tokens`` tokens each, counted as ``"42"`` (the number, then the end of the turn),
+    ``"42…"`` (the number, then other text) or ``"other"``."""
     from ..sampling import softmax
 
     rng = np.random.default_rng(seed)
@@ -245,7 +267,7 @@ def sample_answers(
         if prog is not None:
             prog.check()
         engine.eval_prompt(prompt)
-        text = ""
+        text, ended = "", False
         for j in range(max_tokens):
             x = engine.logits()
             if temperature <= 0:
@@ -254,6 +276,7 @@ def sample_answers(
                 p = softmax((x / np.float32(temperature)).astype(np.float32)).astype(np.float64)
                 tok = int(rng.choice(p.size, p=p / p.sum()))
             if engine.is_eog(tok):
+                ended = True
                 break
             s = engine.piece(tok).decode("utf-8", "replace")
             if text.strip() and not s[:1].isdigit():
@@ -263,6 +286,19 @@ def sample_answers(
                 break
             if j + 1 < max_tokens:
                 engine.eval_token(tok)
-        key = text.strip() if text.strip() in _NUMBERS and _viable(text) else "other"
+        number = text.strip() if text.strip() in _NUMBERS and _viable(text) else None
+        key = "other" if number is None else number if ended else number + "…"
         counts[key] = counts.get(key, 0) + 1
     return counts
+
+
+def sample_share(samples: dict[str, int], strict: bool = True) -> dict[int, float]:
+    """The share of the samples that answered each number (strict: and then ended)."""
+    total = sum(samples.values())
+    out: dict[int, float] = {}
+    for key, c in samples.items():
+        if key == "other" or (strict and key.endswith("…")):
+            continue
+        k = int(key.rstrip("…"))
+        out[k] = out.get(k, 0.0) + c / total
+    return out

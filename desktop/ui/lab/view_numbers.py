@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QLineEdit, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QLabel, QLineEdit, QSlider, QSpinBox, QWidget
 
 from desktop.core.lab import numbers as core
 from desktop.ui.lab.base import ExperimentView
@@ -33,6 +33,10 @@ class NumbersView(ExperimentView):
         self.form.addRow(self.tr("Prompt:"), self.prompt)
         self.form.addRow(self.tr("Real samples to overlay:"), self.samples)
         self.form.addRow(self.t_label, self.temperature)
+        self.lenient = QCheckBox(self.tr(
+            "Also count a number followed by more text (e.g. \"1.\" opening a list)"))
+        self.form.addRow("", self.lenient)
+        self.lenient.toggled.connect(self._redraw)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -69,7 +73,9 @@ class NumbersView(ExperimentView):
         self._redraw()
 
     def rows(self) -> list[dict[str, Any]]:
-        return self.result.rows(self.t()) if self.result is not None else []
+        if self.result is None:
+            return []
+        return list(self.result.rows(self.t(), not self.lenient.isChecked()))
 
     def _redraw(self) -> None:
         self._update_t_label()
@@ -77,8 +83,8 @@ class NumbersView(ExperimentView):
         self.plot.clear()
         if r is None:
             return
-        t = self.t()
-        dist = r.distribution(t)
+        t, strict = self.t(), not self.lenient.isChecked()
+        dist = r.distribution(t, strict)
         mass = sum(dist.values()) or 1.0
         xs = np.arange(core.LOW, core.HIGH + 1)
         p = np.array([dist[int(n)] / mass for n in xs])
@@ -88,13 +94,13 @@ class NumbersView(ExperimentView):
         self.plot.plot([xs[0] - 0.5, xs[-1] + 0.5], [uniform, uniform],
                        pen=pg.mkPen("#888", width=1, style=Qt.PenStyle.DashLine),
                        name=self.tr("uniform"))
-        total = sum(r.samples.values())
-        if total:
-            f = np.array([r.samples.get(str(int(n)), 0) / total for n in xs])
+        if r.samples:
+            share = core.sample_share(r.samples, strict)
+            f = np.array([share.get(int(n), 0.0) for n in xs])
             keep = f > 0
             self.plot.plot(xs[keep], f[keep], pen=None, symbol="o", symbolBrush="#d62728",
                            name=self.tr("samples (T = {t:g})").format(t=r.sample_temperature))
-        s = r.summary(t)
+        s = r.summary(t, strict)
         top = ", ".join(f"{x['n']} ({x['p']:.1%})" for x in s["top5"])
         self.summary.setText(self.tr(
             "Entropy {h:.2f} bits (uniform: {u:.2f}). Top five: {top}. A well-formed answer "
