@@ -50,8 +50,9 @@ LOW, HIGH = 1, 100
 TEMPERATURES: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 41))
 _PREFIXES = {str(n)[:k] for n in range(LOW, HIGH + 1) for k in range(1, len(str(n)) + 1)}
 _NUMBERS = {str(n) for n in range(LOW, HIGH + 1)}
-_ROOT_PIECE = re.compile(r"^ ?\d*$")
-_DIGITS = re.compile(r"^\d+$")
+_ROOT_PIECE = re.compile(r" ?[0-9]*")  # fullmatch: ASCII digits only (not ২, not "1\n")
+_DIGITS = re.compile(r"[0-9]+")
+_ASCII_DIGITS = set("0123456789")
 
 
 def _lse(x: np.ndarray) -> float:
@@ -193,9 +194,9 @@ def numeric_tokens(engine: Engine) -> tuple[dict[int, str], np.ndarray, np.ndarr
             s = engine.piece(t).decode("utf-8")
         except UnicodeDecodeError:
             continue
-        if s and s[0].isascii() and s[0].isdigit():
+        if s[:1] in _ASCII_DIGITS:
             starts.append(t)
-        if s and _ROOT_PIECE.match(s):
+        if s and _ROOT_PIECE.fullmatch(s):
             pieces[t] = s
     return pieces, np.array(starts, dtype=np.intp), np.array(eog, dtype=np.intp)
 
@@ -236,7 +237,7 @@ def run_numbers(
         node.eog_lse1 = _lse(x[eog])
         node.eog_lse = [_lse(x[eog] / t) for t in temps]
         for tok, s in pieces.items():
-            if (node.text == "" or _DIGITS.match(s)) and _viable(node.text + s):
+            if (node.text == "" or _DIGITS.fullmatch(s)) and _viable(node.text + s):
                 node.child_logits[tok] = float(x[tok])
                 node.children[tok] = len(nodes)
                 nodes.append(Node(node.text + s, [*node.tokens, tok]))
@@ -279,7 +280,7 @@ def sample_answers(
                 ended = True
                 break
             s = engine.piece(tok).decode("utf-8", "replace")
-            if text.strip() and not s[:1].isdigit():
+            if text.strip() and s[:1] not in _ASCII_DIGITS:
                 break
             text += s
             if not _viable(text):

@@ -23,7 +23,7 @@ def _paths(pieces: dict[int, str], target: str, root: bool = True) -> list[list[
     """Every token sequence spelling ``target`` (root pieces may carry one space)."""
     out: list[list[int]] = []
     for tok, s in pieces.items():
-        if not root and not s.isdigit():
+        if not root and not (s.isascii() and s.isdigit()):
             continue
         if target.startswith(s) and s:
             rest = target[len(s):]
