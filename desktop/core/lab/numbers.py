@@ -294,12 +294,13 @@ def sample_answers(
 
 
 def sample_share(samples: dict[str, int], strict: bool = True) -> dict[int, float]:
-    """The share of the samples that answered each number (strict: and then ended)."""
-    total = sum(samples.values())
+    """Among the samples that answered a number (strict: and then ended), the share of
+    each number: comparable with the distribution, which is normalised the same way."""
+    counted = {k: c for k, c in samples.items()
+               if k != "other" and not (strict and k.endswith("…"))}
+    total = sum(counted.values())
     out: dict[int, float] = {}
-    for key, c in samples.items():
-        if key == "other" or (strict and key.endswith("…")):
-            continue
+    for key, c in counted.items():
         k = int(key.rstrip("…"))
         out[k] = out.get(k, 0.0) + c / total
     return out
