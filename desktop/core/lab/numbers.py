@@ -74,6 +74,7 @@ class Node:
     digit_lse1: float = -math.inf
     eog_lse: list[float] = field(default_factory=list)  #: per T, end-of-generation tokens
     eog_lse1: float = -math.inf
+    logp: float = 0.0  #: log P(path from the root), nats, at T = 1
 
 
 @dataclass
@@ -85,6 +86,9 @@ class NumbersResult:
     seconds: float = 0.0
     samples: dict[str, int] = field(default_factory=dict)  #: answer ("other") -> count
     sample_temperature: float = 1.0
+    #: P (at T = 1) of the paths not expanded because each was below ``min_path_p``: every
+    #: P(n) and the mass are exact to within this
+    pruned_mass: float = 0.0
 
     def distribution(self, temperature: float = 1.0, strict: bool = True) -> dict[int, float]:
         """P(n) for n in 1…100 (not normalised: sums to ``mass``). Exact at T = 1 and
@@ -151,9 +155,11 @@ class NumbersResult:
                 {int(k): v for k, v in n["child_logits"].items()}, list(n["lse"]),
                 [_inf(x) for x in n["digit_lse"]], n["lse1"], _inf(n["digit_lse1"]),
                 [_inf(x) for x in n.get("eog_lse", [])], _inf(n.get("eog_lse1")),
+                n.get("logp", 0.0),
             ))
         return cls(d["model"], d["prompt"], nodes, d.get("n_prompt", 0), d.get("seconds", 0.0),
-                   dict(d.get("samples", {})), d.get("sample_temperature", 1.0))
+                   dict(d.get("samples", {})), d.get("sample_temperature", 1.0),
+                   d.get("pruned_mass", 0.0))
 
     def rows(self, temperature: float = 1.0, strict: bool = True) -> list[dict[str, Any]]:
         dist = self.distribution(temperature, strict)
@@ -209,10 +215,14 @@ def _viable(text: str) -> bool:
 def run_numbers(
     engine: Engine, prompt: str | None = None, lang: str = "en", samples: int = 0,
     temperature: float = 1.0, seed: int = 0, progress: ProgressFn | None = None,
-    cancel: CancelFlag | None = None,
+    cancel: CancelFlag | None = None, min_path_p: float = 1e-15,
 ) -> NumbersResult:
     """Expand the answer tree for ``prompt`` (default ``PROMPTS[lang]``) in a chat turn;
     optionally draw ``samples`` real answers at ``temperature`` (``sample_answers``).
+
+    A path whose probability (T = 1) is below ``min_path_p`` is not expanded; their total
+    is ``pruned_mass`` (0 for ``min_path_p=0``). Vocabularies with two tokens per digit
+    (Gemma: a normal and a byte-fallback token) would double the tree at every digit.
 
     Raises ``Cancelled``, ``ContextOverflowError``, ``limits.SettingsError``."""
     check("samples", samples)
@@ -223,6 +233,8 @@ def run_numbers(
     pieces, starts, eog = numeric_tokens(engine)
     temps = np.array(TEMPERATURES, dtype=np.float64)
     nodes = [Node("", [])]
+    pruned = 0.0
+    log_min = math.log(min_path_p) if min_path_p > 0 else -math.inf
     prog = Progress(1, progress, cancel, "numbers")
     i = 0
     while i < len(nodes):  # breadth first; every node is one eval (prefix reused)
@@ -238,14 +250,19 @@ def run_numbers(
         node.eog_lse = [_lse(x[eog] / t) for t in temps]
         for tok, s in pieces.items():
             if (node.text == "" or _DIGITS.fullmatch(s)) and _viable(node.text + s):
+                lp = node.logp + float(x[tok]) - node.lse1
+                if lp < log_min:
+                    pruned += math.exp(lp)
+                    continue
                 node.child_logits[tok] = float(x[tok])
                 node.children[tok] = len(nodes)
-                nodes.append(Node(node.text + s, [*node.tokens, tok]))
+                nodes.append(Node(node.text + s, [*node.tokens, tok], logp=lp))
         prog.total = len(nodes)
         prog.set_weights(len(nodes))
         prog.step()
         i += 1
-    result = NumbersResult(engine.name, text, nodes, len(base), time.perf_counter() - t0)
+    result = NumbersResult(engine.name, text, nodes, len(base), time.perf_counter() - t0,
+                           pruned_mass=pruned)
     if samples:
         result.samples = sample_answers(engine, base, samples, temperature, seed, prog)
         result.sample_temperature = temperature

@@ -56,7 +56,8 @@ def _independent_p(engine, n: int, temperature: float = 1.0, strict: bool = True
 
 
 def test_tree_probabilities_match_an_enumeration_of_token_paths(tiny_engine) -> None:
-    r = run_numbers(tiny_engine, samples=3)
+    r = run_numbers(tiny_engine, samples=3, min_path_p=0.0)
+    assert r.pruned_mass == 0.0
     dist = r.distribution()
     s = r.summary()
     assert sum(dist.values()) == pytest.approx(s["mass"])
@@ -73,6 +74,16 @@ def test_tree_probabilities_match_an_enumeration_of_token_paths(tiny_engine) -> 
     assert s["entropy_bits"] <= math.log2(100) + 1e-9
     with pytest.raises(ValueError):
         r.distribution(0.33)
+
+
+def test_pruning_is_bounded_by_the_pruned_mass(tiny_engine) -> None:
+    exact = run_numbers(tiny_engine, min_path_p=0.0)
+    pruned = run_numbers(tiny_engine, min_path_p=1e-9)
+    assert len(pruned.nodes) < len(exact.nodes) and pruned.pruned_mass > 0
+    e, p = exact.distribution(), pruned.distribution()
+    # (the two trees batch their evaluations differently: allow float noise of 1e-4 relative)
+    assert sum(e.values()) - sum(p.values()) <= pruned.pruned_mass + 1e-4 * sum(e.values())
+    assert all(-1e-4 * e[n] <= e[n] - p[n] <= pruned.pruned_mass + 1e-4 * e[n] for n in e)
 
 
 def test_a_saved_tree_reweights_without_the_model(tiny_engine) -> None:
