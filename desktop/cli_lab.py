@@ -141,6 +141,7 @@ def _json_view(kind: str, data: dict[str, Any], args: argparse.Namespace) -> dic
         str(k): v for k, v in r.distribution(args.temperature, strict).items()}
     out["samples"] = r.samples
     out["sample_temperature"] = r.sample_temperature
+    out["pruned_mass"] = r.pruned_mass
     out["seconds"] = r.seconds
     return out
 
