@@ -100,5 +100,7 @@ def test_a_saved_tree_reweights_without_the_model(tiny_engine) -> None:
 def test_smollm2_does_not_pick_uniformly(smol_engine) -> None:
     r = run_numbers(smol_engine)
     s = r.summary()
-    assert s["mass"] > 0.05
+    assert s["mass"] > 0.01  # "just the number, then the end of the turn"
+    assert r.summary(strict=False)["mass"] > s["mass"]
     assert s["entropy_bits"] < math.log2(100) - 1
+    assert r.pruned_mass < 1e-9
