@@ -29,6 +29,9 @@ from .sampling import (
 from .trace import STORED_CANDIDATES, StepTrace
 
 _LN2 = math.log(2.0)
+#: Evaluate the chosen token on a helper thread while its event is handled (the consumer's
+#: work -- UI signals, saving -- overlaps llama.cpp's decode). False: strictly in turn.
+OVERLAP_DECODE = True
 
 
 @dataclass
@@ -207,35 +210,48 @@ def generate(
     traces: list[StepTrace] = []
     reason = "length"
     t_first = t_prev = time.perf_counter()
-    for index in range(first_index, first_index + max_tokens):
-        if cancel.is_set():
-            reason = "cancelled"
-            break
-        trace = tracer.step(index)
-        now = time.perf_counter()
-        trace.seconds = now - t_prev
-        t_prev = now
-        if index == first_index:
-            t_first = now
-        traces.append(trace)
-        if engine.is_eog(trace.token):
-            yield TokenEvent(trace, "")
-            reason = "eog"
-            break
-        text, hit = stream.feed(trace.piece)
-        yield TokenEvent(trace, text)
-        if hit:
-            reason = "stop"
-            break
-        if index + 1 == first_index + max_tokens:
-            break
-        if engine.n_past >= engine.n_ctx:
-            reason = "context"
-            break
-        if cancel.is_set():
-            reason = "cancelled"
-            break
-        engine.eval_token(trace.token)
+    last = first_index + max_tokens - 1
+    try:
+        for index in range(first_index, last + 1):
+            if cancel.is_set():
+                reason = "cancelled"
+                break
+            trace = tracer.step(index)
+            now = time.perf_counter()
+            trace.seconds = now - t_prev
+            t_prev = now
+            if index == first_index:
+                t_first = now
+            traces.append(trace)
+            if engine.is_eog(trace.token):
+                yield TokenEvent(trace, "")
+                reason = "eog"
+                break
+            text, hit = stream.feed(trace.piece)
+            if hit:
+                yield TokenEvent(trace, text)
+                reason = "stop"
+                break
+            full = engine.n_past >= engine.n_ctx
+            more = index < last and not full and not cancel.is_set()
+            if more:
+                # the next decode needs only the token: it runs while the event is handled
+                if OVERLAP_DECODE:
+                    engine.start_eval_token(trace.token)
+                else:
+                    engine.eval_token(trace.token)
+            yield TokenEvent(trace, text)
+            if not more:
+                reason = "context" if full and index < last else reason
+                if index < last and not full:
+                    reason = "cancelled"
+                break
+            engine.finish_eval()
+    finally:
+        try:  # when the consumer stopped early: let llama.cpp finish the token it has
+            engine.finish_eval()
+        except RuntimeError:
+            pass  # the engine already forgot the failed token; the consumer has gone
 
     if reason != "stop":
         tail = stream.finish()
