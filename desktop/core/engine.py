@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import threading
 import time
 import weakref
 from collections.abc import Iterator
@@ -122,6 +123,52 @@ class _Batch:
         self._free()
 
 
+class _DecodeThread:
+    """A helper thread that runs ``llama_decode`` on the engine's batch when told to.
+
+    ``start`` returns once the thread is inside llama.cpp (the GIL released, so the caller
+    runs on at once); ``finish`` waits for llama.cpp's return code. Plain locks used as
+    binary semaphores: the cheapest hand-over CPython has.
+    """
+
+    def __init__(self, decode: Any, ctx: Any, batch: Any) -> None:
+        self._args = decode, ctx, batch
+        self._go, self._started, self._done = (threading.Lock() for _ in range(3))
+        for lock in (self._go, self._started, self._done):
+            lock.acquire()
+        self._rc = 0
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="llama-decode", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        decode, ctx, batch = self._args
+        while True:
+            self._go.acquire()
+            if self._stopping:
+                return
+            self._started.release()
+            try:
+                self._rc = int(decode(ctx, batch))
+            except BaseException:
+                log.exception("llama_decode raised")
+                self._rc = -1000
+            self._done.release()
+
+    def start(self) -> None:
+        self._go.release()
+        self._started.acquire()
+
+    def finish(self) -> int:
+        self._done.acquire()
+        return self._rc
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._go.release()
+        self._thread.join(10)
+
+
 class Engine:
     """One loaded model with one context (one sequence)."""
 
@@ -172,6 +219,8 @@ class Engine:
         self._n_batch = max(1, int(self.llama.n_batch))
         self._batch = _Batch(llama_cpp, self._n_batch)
         self._kv_n = 0  # what the KV cache holds after our last evaluation
+        self._thread: _DecodeThread | None = None  # for start_eval_token, made when needed
+        self._pending: int | None = None  # n_past before the token being evaluated
         self._vocab = llama_cpp.llama_model_get_vocab(self.llama.model)
         self._pieces: dict[int, bytes] = {}
         self._n_vocab = self.llama.n_vocab()
@@ -318,6 +367,7 @@ class Engine:
             raise ValueError("empty prompt")
         if len(tokens) >= self.n_ctx:
             raise ContextOverflowError(len(tokens), self.n_ctx)
+        self.finish_eval()
         t0 = time.perf_counter()
         reuse = self.common_prefix(tokens)
         if reuse == len(tokens):
@@ -335,6 +385,31 @@ class Engine:
 
     def eval_token(self, token: int) -> None:
         """Append one token to the context and evaluate it."""
+        n_past = self._prepare_token(token)
+        self._token_done(self._decode(self._ctx, self._batch.struct), n_past)
+
+    def start_eval_token(self, token: int) -> None:
+        """Like ``eval_token`` but returns as soon as llama.cpp is at work, on a helper
+        thread (it runs without the GIL): the caller's own work overlaps the decode.
+        ``finish_eval`` waits for it (and raises its error); so does every method that
+        reads or changes the context (``logits``, ``eval_*``, ``truncate``, ``close``).
+        ``n_past`` and ``context_tokens`` already count the token."""
+        n_past = self._prepare_token(token)
+        if self._thread is None:
+            self._thread = _DecodeThread(self._decode, self._ctx, self._batch.struct)
+        self._thread.start()
+        self._pending = n_past
+
+    def finish_eval(self) -> None:
+        """Wait for the evaluation ``start_eval_token`` began (nothing if none)."""
+        n_past = self._pending
+        if n_past is not None:
+            self._pending = None
+            assert self._thread is not None
+            self._token_done(self._thread.finish(), n_past)
+
+    def _prepare_token(self, token: int) -> int:
+        self.finish_eval()
         llama = self.llama
         n_past = llama.n_tokens
         if n_past >= self._n_ctx:
@@ -347,15 +422,18 @@ class Engine:
         b.pos[0] = n_past
         b.logits[0] = 1
         b.struct.n_tokens = 1
-        rc = self._decode(self._ctx, b.struct)
-        if rc != 0:
-            self._decode_failed(rc, n_past)
         llama.input_ids[n_past] = token
         llama.n_tokens = self._kv_n = n_past + 1
+        return n_past
+
+    def _token_done(self, rc: int, n_past: int) -> None:
+        if rc != 0:
+            self._decode_failed(rc, n_past)
         self._logits_ready = True
 
     def truncate(self, n: int) -> None:
         """Forget the context after its first ``n`` tokens."""
+        self.finish_eval()
         if n < self.n_past:
             self._forget_from(n)
             self._logits_ready = False
@@ -402,6 +480,8 @@ class Engine:
 
     def logits(self) -> npt.NDArray[np.float32]:
         """Logits of the next token: a zero-copy view valid until the next evaluation."""
+        if self._pending is not None:
+            self.finish_eval()
         if not self._logits_ready:
             raise RuntimeError("no logits: evaluate a prompt first")
         ptr = self._lib.llama_get_logits_ith(self.llama.ctx, -1)
@@ -414,6 +494,11 @@ class Engine:
     def close(self) -> None:
         llama = getattr(self, "llama", None)
         if llama is not None:
+            with contextlib.suppress(RuntimeError):  # closing anyway
+                self.finish_eval()
+            if self._thread is not None:
+                self._thread.stop()
+                self._thread = None
             self._batch.free()
             llama.close()
             self.llama = None  # type: ignore[assignment]

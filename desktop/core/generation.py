@@ -7,6 +7,7 @@ worker and the CLI both just loop over it.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import math
 import threading
 import time
@@ -34,6 +35,9 @@ from .thinking import ThinkingBudget
 from .trace import StepTrace
 
 _LN2 = math.log(2.0)
+#: Evaluate the chosen token on a helper thread while its event is handled (the consumer's
+#: work -- UI signals, saving -- overlaps llama.cpp's decode). False: strictly in turn.
+OVERLAP_DECODE = True
 
 
 @dataclass
@@ -127,7 +131,7 @@ def trace_notes(chain: ChainResult, ids: npt.NDArray[np.int32]) -> dict[str, Any
         if key in chain.notes:
             notes[key] = chain.notes[key]
     dry = chain.notes.get("dry")
-    if dry:
+    if dry is not None:  # DRY ran (even if it matched nothing)
         stored = set(ids.tolist())
         notes["dry"] = {str(t): list(v) for t, v in dry.items() if t in stored}
         notes["dry_n_penalised"] = len(dry)
@@ -268,40 +272,53 @@ def generate(
     traces: list[StepTrace] = []
     reason = "length"
     t_first = t_prev = time.perf_counter()
+    last = first_index + max_tokens - 1
     forced: list[int] = []
-    for index in range(first_index, first_index + max_tokens):
-        if cancel.is_set():
-            reason = "cancelled"
-            break
-        if thinking is not None and not forced and thinking.over:
-            forced = engine.tokenize(thinking.markers.close, special=True)
-        trace = tracer.step(index, forced.pop(0) if forced else None)
-        if thinking is not None:
-            thinking.feed(trace.piece)
-        now = time.perf_counter()
-        trace.seconds = now - t_prev
-        t_prev = now
-        if index == first_index:
-            t_first = now
-        traces.append(trace)
-        if engine.is_eog(trace.token):
-            yield TokenEvent(trace, "")
-            reason = "eog"
-            break
-        text, hit = stream.feed(trace.piece)
-        yield TokenEvent(trace, text)
-        if hit:
-            reason = "stop"
-            break
-        if index + 1 == first_index + max_tokens:
-            break
-        if engine.n_past >= engine.n_ctx:
-            reason = "context"
-            break
-        if cancel.is_set():
-            reason = "cancelled"
-            break
-        engine.eval_token(trace.token)
+    try:
+        for index in range(first_index, last + 1):
+            if cancel.is_set():
+                reason = "cancelled"
+                break
+            if thinking is not None and not forced and thinking.over:
+                forced = engine.tokenize(thinking.markers.close, special=True)
+            trace = tracer.step(index, forced.pop(0) if forced else None)
+            if thinking is not None:
+                thinking.feed(trace.piece)
+            now = time.perf_counter()
+            trace.seconds = now - t_prev
+            t_prev = now
+            if index == first_index:
+                t_first = now
+            traces.append(trace)
+            if engine.is_eog(trace.token):
+                yield TokenEvent(trace, "")
+                reason = "eog"
+                break
+            text, hit = stream.feed(trace.piece)
+            if hit:
+                yield TokenEvent(trace, text)
+                reason = "stop"
+                break
+            full = engine.n_past >= engine.n_ctx
+            more = index < last and not full and not cancel.is_set()
+            if more:
+                # the next decode needs only the token: it runs while the event is handled
+                if OVERLAP_DECODE:
+                    engine.start_eval_token(trace.token)
+                else:
+                    engine.eval_token(trace.token)
+            yield TokenEvent(trace, text)
+            if not more:
+                reason = "context" if full and index < last else reason
+                if index < last and not full:
+                    reason = "cancelled"
+                break
+            engine.finish_eval()
+    finally:
+        # when the consumer stopped early: let llama.cpp finish the token it has (a failed
+        # token was already forgotten by the engine; the consumer has gone)
+        with contextlib.suppress(RuntimeError):
+            engine.finish_eval()
 
     if reason != "stop":
         tail = stream.finish()

@@ -73,6 +73,21 @@ class SamplerSettings:
         }
         return [k for k, v in on.items() if v]
 
+    def active_stages(self) -> set[str]:
+        """The chain stages (``sampling.STAGE_NAMES``) these settings make do something."""
+        miro = self.mirostat in (1, 2)
+        on = {
+            "logit_bias": bool(self.logit_bias), "grammar": bool(self.grammar),
+            "penalties": self.penalties_active and not miro,
+            "dry": self.dry_active and not miro,
+            "top_n_sigma": self.top_n_sigma > 0.0 and not miro,
+            "top_k": self.top_k > 0 and not miro, "typical_p": self.typical_p < 1.0 and not miro,
+            "top_p": self.top_p < 1.0 and not miro, "min_p": self.min_p > 0.0 and not miro,
+            "xtc": self.xtc_active and not miro,
+            "temperature": True, "mirostat": miro,
+        }
+        return {k for k, v in on.items() if v}
+
     def check(self) -> SamplerSettings:
         """These settings, if every value is in its allowed range (``limits.LIMITS``);
         raises ``limits.SettingsError`` saying which is not and what is allowed."""

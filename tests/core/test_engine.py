@@ -179,3 +179,39 @@ def test_flash_attention_on_and_off_agree(tiny_model) -> None:
     finally:
         on.close()
         off.close()
+
+
+def test_start_eval_token_overlaps_and_then_equals_eval_token(tiny_engine: Engine) -> None:
+    prompt = tiny_engine.tokenize("Hello world", add_bos=True)
+    tiny_engine.eval_prompt(prompt)
+    tiny_engine.eval_token(5)
+    tiny_engine.eval_token(7)
+    expected = tiny_engine.logits().copy()
+    tiny_engine.truncate(len(prompt))
+    tiny_engine.start_eval_token(5)
+    assert tiny_engine.n_past == len(prompt) + 1  # counted at once
+    tiny_engine.finish_eval()
+    tiny_engine.start_eval_token(7)
+    got = tiny_engine.logits()  # waits for the decode in flight
+    np.testing.assert_array_equal(got, expected)
+    assert tiny_engine.context_tokens == prompt + [5, 7]
+    tiny_engine.finish_eval()  # nothing pending: a no-op
+
+
+def test_a_failed_background_decode_raises_on_finish(tiny_engine: Engine) -> None:
+    prompt = tiny_engine.tokenize("Hello world", add_bos=True)
+    tiny_engine.eval_prompt(prompt)
+    tiny_engine.start_eval_token(tiny_engine.n_vocab + 10)
+    with pytest.raises(RuntimeError, match="llama_decode"):
+        tiny_engine.finish_eval()
+    assert tiny_engine.n_past == len(prompt)
+    tiny_engine.eval_token(5)
+    assert tiny_engine.context_tokens == prompt + [5]
+
+
+def test_close_with_a_decode_in_flight(tiny_model) -> None:
+    e = Engine(tiny_model, LoadOptions(n_ctx=128, n_threads=2))
+    e.eval_prompt(e.tokenize("Hello", add_bos=True))
+    e.start_eval_token(5)
+    e.close()
+    assert e.llama is None

@@ -244,3 +244,35 @@ def _decodes(b: bytes) -> bool:
         return True
     except UnicodeDecodeError:
         return False
+
+
+def test_overlapped_and_in_turn_decoding_give_the_same_reply(
+    tiny_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.core import generation
+
+    prompt = tiny_engine.tokenize("The quick brown fox", add_bos=True)
+    settings = SamplerSettings(seed=11, temperature=1.0)
+    tiny_engine.truncate(0)
+    overlapped = run(tiny_engine, prompt, settings, max_tokens=20)
+    monkeypatch.setattr(generation, "OVERLAP_DECODE", False)
+    tiny_engine.truncate(0)
+    in_turn = run(tiny_engine, prompt, settings, max_tokens=20)
+    assert [t.token for t in overlapped.traces] == [t.token for t in in_turn.traces]
+    assert [t.lse for t in overlapped.traces] == [t.lse for t in in_turn.traces]
+
+
+def test_a_consumer_that_stops_early_leaves_the_engine_ready(tiny_engine: Engine) -> None:
+    prompt = tiny_engine.tokenize("Hello", add_bos=True)
+    gen = generate(tiny_engine, prompt, SamplerSettings(seed=1, temperature=1.5), max_tokens=50)
+    tokens = []
+    for ev in gen:
+        if isinstance(ev, TokenEvent):
+            tokens.append(ev.trace.token)
+            if len(tokens) == 3:
+                break  # the decode of the third token may be in flight here
+    gen.close()
+    assert tiny_engine.context_tokens[: len(prompt)] == prompt
+    assert tiny_engine.n_past in (len(prompt) + 2, len(prompt) + 3)
+    assert tiny_engine.context_tokens[len(prompt) :] == tokens[: tiny_engine.n_past - len(prompt)]
+    tiny_engine.logits()  # ready: nothing pending, logits of the last evaluated token
