@@ -76,8 +76,8 @@ def _help(name: str) -> str:
     return limits.LIMITS[name].describe()
 
 
-def _add_model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-m", "--model", required=True, help="a .gguf file or a library name")
+def _add_model_args(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("-m", "--model", required=required, help="a .gguf file or a library name")
     p.add_argument("--ctx", type=_limited("n_ctx"), default=4096,
                    help=f"context window in tokens: {_help('n_ctx')}; default 4096")
     p.add_argument("--threads", type=_limited("n_threads"), default=None,
@@ -178,6 +178,14 @@ def _run_turn(
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from desktop.core.session import ChatSession
+
+    if args.server:  # a remote server (desktop/cli_servers.py)
+        from desktop.cli_servers import cmd_remote_chat
+
+        return cmd_remote_chat(args)
+    if not args.model:
+        print("tokenscope chat: error: -m/--model is required (or --server)", file=sys.stderr)
+        return 2
 
     store = conversation = None
     if args.save or args.continue_id is not None:
@@ -344,8 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="open the window with this model loaded")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+    from desktop.cli_servers import add_remote_chat_args, add_servers_parser
+
     c = sub.add_parser("chat", help="chat with a model in the terminal")
-    _add_model_args(c)
+    _add_model_args(c, required=False)
+    add_remote_chat_args(c)
     c.add_argument("prompt", nargs="*", help="one-shot prompt (interactive when omitted)")
     c.add_argument(
         "--system", default=DEFAULT_SYSTEM_PROMPT,
@@ -403,6 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
     add_chats_parser(sub)
+    add_servers_parser(sub)
     return p
 
 

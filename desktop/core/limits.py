@@ -67,6 +67,8 @@ LIMITS: dict[str, Limit] = {
                         note="-1 = until the end of the turn or a full context; not 0"),
     "n_ctx": Limit(0, 10_000_000, integer=True, note="0 = the model's training context"),
     "n_threads": Limit(1, 1024, integer=True),
+    "top_logprobs": Limit(0, 1000, integer=True,
+                          note="alternatives per token a server returns; 0 = none"),
 }
 
 

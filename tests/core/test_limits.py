@@ -23,6 +23,7 @@ BAD = {
     "max_tokens": [0, -2],
     "n_ctx": [-5, -1],
     "n_threads": [0, -1],
+    "top_logprobs": [-1, 1001, 2.5],
 }
 SPECIAL = {
     "temperature": [0.0], "top_k": [0], "top_p": [1.0, 0.0], "min_p": [0.0],
