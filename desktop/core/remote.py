@@ -230,9 +230,12 @@ class RemoteClient:
             )
 
         def parts(choice: Any) -> tuple[list[dict[str, Any]], str]:
-            lp = choice.logprobs
-            entries = completion_entries(lp.model_dump()) if lp is not None else []
-            return entries, choice.text or ""
+            lp = choice.logprobs.model_dump() if choice.logprobs is not None else None
+            if lp is None:
+                return [], choice.text or ""
+            if isinstance(lp.get("content"), list):  # llama-server: the chat format
+                return list(lp["content"]), choice.text or ""
+            return completion_entries(lp), choice.text or ""
 
         return self._stream(open_stream, parts, model, settings, vocab, cancel,
                             first_index, n_prompt)

@@ -6,11 +6,18 @@ reply records, in ``node.stats["remote"]``, the server (name, URL, kind — neve
 the model and the top-N asked for; ``node.model`` is ``"<model> @ <url>"``, the key of the
 local id table (``RemoteVocab``) kept in the store's token texts.
 
-Branching ("continue from here with this token") needs the exact prefix:
-vLLM continues the last assistant message (``continue_final_message``); servers whose chat
-template Tokenscope knows (``Server.template``: "chatml" or a Jinja file) get the rendered
-prompt plus the reply's prefix on ``/v1/completions``. Elsewhere ``branch_support`` says why
-it cannot be done.
+Prompt size: llama-server tells the exact prompt and its tokens (``remote_extras``: they
+become ``node.prompt_tokens``, ``n_prompt_estimated`` False, and ``n_ctx``); elsewhere
+``n_prompt`` is an estimate (``n_prompt_estimated`` True) next to the server's
+``usage_prompt_tokens`` where it reports usage.
+
+Branching ("continue from here with this token") needs the exact prefix, sent as text:
+llama-server renders the prompt (``/apply-template``) and Tokenscope appends the reply's
+prefix on ``/v1/completions``; so for servers whose chat template Tokenscope is told
+(``Server.template``: "chatml" or a Jinja file); vLLM continues the last assistant message
+(``continue_final_message``). Elsewhere ``branch_support`` says why it cannot be done. The
+server re-tokenizes the prefix text, which can split it differently from the original
+tokens.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from .conversation import Conversation, Node
 from .errors import TemplateError, TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
 from .remote import RemoteClient, RemoteDone, estimate_tokens
+from .remote_extras import ServerExtras
 from .remote_trace import RemoteStepTrace, RemoteVocab
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
@@ -36,6 +44,10 @@ CHATML = (
     "message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+
+
+#: what a branch inherits from the reply it branches from
+_PROMPT_KEYS = ("n_prompt", "n_prompt_estimated", "n_ctx")
 
 
 class RemoteBranchError(TokenscopeError):
@@ -75,6 +87,7 @@ class RemoteChatSession:
         if self.store is not None and not len(self.vocab):
             self.vocab = RemoteVocab(self.store.pieces(self.name))
         self.template = template_of(self.client.server.template)
+        self.extras = ServerExtras(self.client)
 
     @property
     def name(self) -> str:
@@ -113,7 +126,7 @@ class RemoteChatSession:
     def branch_support(self) -> str | None:
         """None when this server can continue a reply from a chosen token, else why not."""
         kind = self.client.server.kind
-        if kind == "vllm" or self.template is not None:
+        if kind in ("vllm", "llama-server") or self.template is not None:
             return None
         return (
             f"{self.client.server.name} ({self.client.server.kind_label}) cannot continue a "
@@ -138,17 +151,23 @@ class RemoteChatSession:
         node.traces = kept
         prefix = b"".join(t.piece for t in kept).decode("utf-8", "replace")
         msgs = self.conversation.messages(old.parent)
-        if self.template is not None:
-            prompt = self.template.render(msgs, add_generation_prompt=True) + prefix
+        node.prompt_tokens = list(old.prompt_tokens)
+        node.stats.update({k: v for k, v in old.stats.items() if k in _PROMPT_KEYS})
+        n_prompt = int(old.stats.get("n_prompt", estimate_tokens(msgs)))
+        rendered = self.extras.apply_template(msgs)  # llama-server: its own exact prompt
+        if rendered is None and self.template is not None:
+            rendered = self.template.render(msgs, add_generation_prompt=True)
+        if rendered is not None:
+            prompt = rendered + prefix
             events = self.client.complete(
                 prompt, self.model, settings, self.vocab, max_tokens=self._budget(kept),
-                cancel=cancel, first_index=len(kept), n_prompt=estimate_tokens(msgs),
+                cancel=cancel, first_index=len(kept), n_prompt=n_prompt,
             )
         else:
             events = self.client.chat(
                 [*msgs, Message("assistant", prefix)], self.model, settings, self.vocab,
                 max_tokens=self._budget(kept), cancel=cancel, first_index=len(kept),
-                n_prompt=estimate_tokens(msgs), continue_final=True,
+                n_prompt=n_prompt, continue_final=True,
             )
         return self._run(node, events, kept)
 
@@ -169,10 +188,15 @@ class RemoteChatSession:
 
     def _reply_to(self, user: Node, cancel: threading.Event | None) -> Iterator[Event]:
         msgs = self.conversation.messages(user.id)
+        info = self.extras.prompt_info(msgs)
         node = self._new_reply(user.id, self.settings)
+        node.prompt_tokens = [self.vocab.id(p) for p in info.pieces]
+        node.stats.update(n_prompt=info.n_tokens, n_prompt_estimated=not info.exact)
+        if info.n_ctx is not None:
+            node.stats["n_ctx"] = info.n_ctx
         events = self.client.chat(
             msgs, self.model, self.settings, self.vocab, max_tokens=self.max_tokens,
-            cancel=cancel, n_prompt=estimate_tokens(msgs),
+            cancel=cancel, n_prompt=info.n_tokens,
         )
         return self._run(node, events, [])
 
@@ -187,10 +211,8 @@ class RemoteChatSession:
             writer.update(force=True)
         self.last_writer = writer
         for event in events:
-            if isinstance(event, PromptEvent):
-                node.stats.update(n_prompt=event.stats.n_prompt, n_prompt_estimated=True,
-                                  n_reused=0, n_evaluated=event.stats.n_evaluated,
-                                  prompt_seconds=event.stats.seconds)
+            if isinstance(event, PromptEvent):  # time to the first streamed chunk
+                node.stats.update(prompt_seconds=event.stats.seconds)
             elif isinstance(event, TokenEvent):
                 node.traces.append(event.trace)
                 node.content += event.text
