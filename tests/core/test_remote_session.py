@@ -99,11 +99,12 @@ def test_remote_probabilities_match_the_local_engine(smol_server: LoopbackServer
     """Same model, same prompt, greedy: the server's top-20 equal the local engine's."""
     from desktop.core.session import ChatSession
 
-    local = ChatSession(smol_engine, GREEDY, system="Be brief.", max_tokens=24)
-    list(local.send("What is the capital of France?"))
+    question = "Write a short paragraph about the history of Paris."
+    local = ChatSession(smol_engine, GREEDY, system="Be brief.", max_tokens=40)
+    list(local.send(question))
     lt = local.conversation.nodes[local.conversation.leaf].traces  # type: ignore[index]
-    remote = session(smol_server, max_tokens=24)
-    list(remote.send("What is the capital of France?"))
+    remote = session(smol_server, max_tokens=40)
+    list(remote.send(question))
     rt = remote.conversation.nodes[remote.conversation.leaf].traces  # type: ignore[index]
     assert [t.piece for t in rt] == [t.piece for t in lt[: len(rt)]]
     worst = 0.0
@@ -115,6 +116,6 @@ def test_remote_probabilities_match_the_local_engine(smol_server: LoopbackServer
             if piece in mine and list(theirs).count(piece) == 1:
                 worst = max(worst, abs(mine[piece] - p))
         assert abs(a.p_model - b.p_model) < 1e-3
-        assert b.entropy <= a.entropy + 1e-6  # the estimate is a lower bound
+        assert b.entropy <= a.entropy + 1e-4  # a lower bound (float32 noise near 0 bits)
     print(f"largest |p_remote - p_local| over {len(rt)} steps x top-20: {worst:.2e}")
     assert worst < 1e-3
