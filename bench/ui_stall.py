@@ -140,14 +140,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'idle (baseline)':22}{max(idle):>8.1f}ms{p99(idle):>8.1f}ms{len(idle):>8}")
     worst = 0.0
     for heat in (False, True):
-        window.heat_action.setChecked(heat)
-        window.new_conversation()
+        window.action("heat").setChecked(heat)
+        window.conversations.new()
         window.composer.set_text(PROMPT)
         beat.start()
         window.composer.edit.submit.emit()
-        run_until(app, lambda: not window.generating, 600)
+        run_until(app, lambda: not window.state.generating, 600)
         gaps = beat.stop()
-        reply = window.last_reply()
+        reply = window.state.last_reply()
         assert reply is not None
         tps = float(reply.stats.get("gen_tps") or 0.0)
         label = "streaming, heat mode" if heat else "streaming"

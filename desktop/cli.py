@@ -70,6 +70,35 @@ def _limited(name: str) -> Callable[[str], float]:
     return convert
 
 
+def _grammar(args: argparse.Namespace) -> str:
+    """The GBNF text from --grammar or --json-schema ("" for none)."""
+    from desktop.core.grammar import gbnf_from_json_schema
+
+    if args.grammar and args.json_schema:
+        raise TokenscopeError("Give --grammar or --json-schema, not both.")
+    path = args.grammar or args.json_schema
+    if not path:
+        return ""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TokenscopeError(f"Cannot read {path}: {exc}") from exc
+    return gbnf_from_json_schema(text) if args.json_schema else text
+
+
+def _logit_bias(text: str) -> tuple[int, float]:
+    import math
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*([+-])\s*(inf|\d+(?:\.\d*)?|\.\d+)\s*", text, re.I)
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"logit bias must look like 15043+1 or 15043-inf (token id, sign, bias), not {text!r}"
+        )
+    value = math.inf if m.group(3).lower() == "inf" else float(m.group(3))
+    return int(m.group(1)), value if m.group(2) == "+" else -value
+
+
 def _help(name: str) -> str:
     from desktop.core import limits
 
@@ -119,6 +148,11 @@ class _Printer:
 def _settings(args: argparse.Namespace) -> Any:
     from desktop.core.sampling import SamplerSettings
 
+    breakers = SamplerSettings().dry_sequence_breakers
+    if args.dry_sequence_breaker is not None:
+        given = [b.encode().decode("unicode_escape") for b in args.dry_sequence_breaker]
+        breakers = () if given == ["none"] else tuple(given)
+
     return SamplerSettings(
         temperature=args.temp,
         top_k=args.top_k,
@@ -130,6 +164,14 @@ def _settings(args: argparse.Namespace) -> Any:
         frequency_penalty=args.frequency_penalty,
         presence_penalty=args.presence_penalty,
         seed=None if args.seed == -1 else args.seed,
+        dry_multiplier=args.dry_multiplier, dry_base=args.dry_base,
+        dry_allowed_length=args.dry_allowed_length,
+        dry_penalty_last_n=args.dry_penalty_last_n,
+        dry_sequence_breakers=breakers, top_n_sigma=args.top_n_sigma,
+        xtc_probability=args.xtc_probability, xtc_threshold=args.xtc_threshold,
+        dynatemp_range=args.dynatemp_range, dynatemp_exponent=args.dynatemp_exponent,
+        mirostat=args.mirostat, mirostat_tau=args.mirostat_tau, mirostat_eta=args.mirostat_eta,
+        logit_bias=tuple(args.logit_bias), grammar=_grammar(args),
     )
 
 
@@ -179,6 +221,11 @@ def _run_turn(
 def cmd_chat(args: argparse.Namespace) -> int:
     from desktop.core.session import ChatSession
 
+    if args.chat_format == "list":
+        from desktop.core.builtin_templates import builtin_names
+
+        print("auto\nfile\nplain\n" + "\n".join(builtin_names()))
+        return 0
     if args.server:  # a remote server (desktop/cli_servers.py)
         from desktop.cli_servers import cmd_remote_chat
 
@@ -198,11 +245,14 @@ def cmd_chat(args: argparse.Namespace) -> int:
     max_tokens = engine.n_ctx if args.max_tokens == -1 else args.max_tokens
     session = ChatSession(
         engine, _settings(args), system=args.system or None, max_tokens=max_tokens,
-        store=store,
+        store=store, chat_format=args.chat_format,
     )
     assert session.template is not None
     if session.template.fallback_reason:
         print(f"tokenscope: warning: {session.template.fallback_reason}", file=sys.stderr)
+    elif session.template.reason and (args.verbose or (args.chat_format is None
+                                      and session.template.reason.startswith("no template"))):
+        print(f"tokenscope: chat template: {session.template.reason}", file=sys.stderr)
     if conversation is not None:
         session.conversation = conversation
     elif store is not None:
@@ -374,9 +424,41 @@ def build_parser() -> argparse.ArgumentParser:
         ("--presence-penalty", "presence_penalty", 0.0),
         ("--seed", "seed", -1),
         ("--max-tokens", "max_tokens", 512),
+        # the rest of llama.cpp's family, with llama.cpp's flag names
+        ("--dry-multiplier", "dry_multiplier", 0.0),
+        ("--dry-base", "dry_base", 1.75),
+        ("--dry-allowed-length", "dry_allowed_length", 2),
+        ("--dry-penalty-last-n", "dry_penalty_last_n", -1),
+        ("--top-nsigma", "top_n_sigma", -1.0),
+        ("--xtc-probability", "xtc_probability", 0.0),
+        ("--xtc-threshold", "xtc_threshold", 0.1),
+        ("--dynatemp-range", "dynatemp_range", 0.0),
+        ("--dynatemp-exp", "dynatemp_exponent", 1.0),
+        ("--mirostat", "mirostat", 0),
+        ("--mirostat-ent", "mirostat_tau", 5.0),
+        ("--mirostat-lr", "mirostat_eta", 0.1),
     ):
+        modern = flag.startswith(("--dry", "--top-nsigma", "--xtc", "--dynatemp", "--mirostat"))
         c.add_argument(flag, type=_limited(name), default=default,
-                       help=f"{_help(name)}; default {default}")
+                       dest=name if modern else None, help=f"{_help(name)}; default {default}")
+    c.add_argument(
+        "--dry-sequence-breaker", action="append", metavar="TEXT", default=None,
+        help='a DRY sequence breaker (repeatable; default "\\n" ":" "\"" "*"; "none" for none)',
+    )
+    c.add_argument(
+        "--logit-bias", action="append", metavar="ID(+|-)BIAS", type=_logit_bias, default=[],
+        help="add a bias to a token's logit, as llama.cpp: 15043+1, 15043-1.5, 15043-inf "
+             "(bans it); repeatable",
+    )
+    c.add_argument("--grammar", metavar="FILE", help="a GBNF grammar file the reply must follow")
+    c.add_argument("--json-schema", metavar="FILE",
+                   help="a JSON schema file the reply must follow (converted to GBNF)")
+    c.add_argument(
+        "--chat-format", metavar="NAME", default=None,
+        help="chat template: auto (default: the file's own, else llama.cpp's built-in format "
+             "for the model), file, plain, or a llama.cpp built-in name (chatml, gemma, "
+             "llama3, …; 'tokenscope chat --chat-format list' lists them)",
+    )
     c.add_argument("-v", "--verbose", action="store_true",
                    help="print the seed, token counts and speed after each reply")
     c.add_argument("--trace", help="write one JSON object per generated token to this file")

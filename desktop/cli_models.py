@@ -10,13 +10,15 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from .core import gguf_file, hub, library
+from .core import gguf_file, library
 from .core.errors import TokenscopeError
 from .core.gguf_file import GGUFInfo
-from .core.hub import HubError, Progress, RemoteGGUF
 from .core.library import format_size
+
+if TYPE_CHECKING:  # the Hub client is imported by the commands that use it (startup time)
+    from .core.hub import Progress, RemoteGGUF
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -103,6 +105,8 @@ def _table(rows: list[list[str]]) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from .core import hub
+
     found = hub.search_models(" ".join(args.query), sort=args.sort, limit=args.limit)
     if not found:
         print("No GGUF models found.", file=sys.stderr)
@@ -117,6 +121,8 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_files(args: argparse.Namespace) -> int:
+    from .core import hub
+
     files = hub.list_gguf_files(args.repo)
     if not files:
         print(f"{args.repo} has no GGUF files.", file=sys.stderr)
@@ -133,6 +139,8 @@ def cmd_files(args: argparse.Namespace) -> int:
 
 
 def _pick(repo: str, files: list[RemoteGGUF], name: str | None, quant: str | None) -> RemoteGGUF:
+    from .core.hub import HubError
+
     if name:
         chosen = [f for f in files if name in (f.name, *f.filenames)]
     elif quant:
@@ -186,6 +194,8 @@ class ProgressBar:
 
 
 def cmd_get(args: argparse.Namespace) -> int:
+    from .core import hub
+
     files = hub.list_gguf_files(args.repo)
     chosen = _pick(args.repo, files, args.file, args.quant)
     bar = ProgressBar()

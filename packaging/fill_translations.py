@@ -3,7 +3,8 @@
     python packaging/fill_translations.py resources/translations/tokenscope_zh_CN.ts \
         resources/translations/zh_CN.d
 
-Each JSON file maps a context (the class that calls ``self.tr``) to {source: translation};
+A third argument names the .ts as it was before lupdate ran: a string whose class changed
+keeps its translation. Each JSON file maps a context (the class that calls ``self.tr``) to {source: translation};
 the key "*" applies to every context. Features keep their strings' translations in their own
 file, so that several branches can add strings without editing the same .ts by hand: run
 ``bash packaging/update_translations.sh`` after a merge and the .ts is rebuilt losslessly.
@@ -18,7 +19,20 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
-def main(ts_path: str, json_dir: str) -> int:
+def _previous(path: str | None) -> dict[str, str]:
+    """source -> translation from an earlier .ts (strings that moved to another class)."""
+    if not path or not Path(path).exists():
+        return {}
+    out = {}
+    for msg in ET.parse(path).getroot().iter("message"):
+        tr = msg.find("translation")
+        if tr is not None and tr.get("type") != "unfinished" and tr.text:
+            out[msg.findtext("source") or ""] = tr.text
+    return out
+
+
+def main(ts_path: str, json_dir: str, previous: str | None = None) -> int:
+    before = _previous(previous)
     table: dict[str, dict[str, str]] = {}
     for f in sorted(Path(json_dir).glob("*.json")):
         for ctx, pairs in json.loads(f.read_text(encoding="utf-8")).items():
@@ -32,7 +46,8 @@ def main(ts_path: str, json_dir: str) -> int:
             if tr is None or tr.get("type") != "unfinished":
                 continue
             src = msg.findtext("source") or ""
-            text = table.get(name, {}).get(src) or table.get("*", {}).get(src)
+            text = (table.get(name, {}).get(src) or table.get("*", {}).get(src)
+                    or before.get(src))
             if text:
                 tr.text = text
                 del tr.attrib["type"]
@@ -49,4 +64,4 @@ def main(ts_path: str, json_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(*sys.argv[1:4]))

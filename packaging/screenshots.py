@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     # 2. load the model as a user would (in a thread, with the build check)
     win = MainWindow(store, model_path=model, restore_layout=False)
     place(win)
-    wait(lambda: win.session is not None)
-    if win.session is None:
+    wait(lambda: win.state.session is not None)
+    if win.state.session is None:
         print("screenshots: the model did not load", file=sys.stderr)
         return 1
 
@@ -160,19 +160,19 @@ def main(argv: list[str] | None = None) -> int:
             event.setCommitString(text)
             QApplication.sendEvent(edit, event)
         QTest.keyClick(edit, Qt.Key.Key_Return)
-        wait(lambda: not win.generating)
+        wait(lambda: not win.state.generating)
 
     say(ENGLISH)
-    english_id = win.current.id
+    english_id = win.state.current.id
     shot(win, "01-chat")
 
     # 3. heat mode, a token selected: the inspector and the timeline follow
-    win.heat_action.setChecked(True)
-    reply = win.last_reply()
+    win.action("heat").setChecked(True)
+    reply = win.state.last_reply()
     assert reply is not None
     candidates = [t for t in reply.traces[:40] if t.text.strip() and t.rank > 1]
     pick = min(candidates or reply.traces, key=lambda t: t.p_model)
-    win.select_token(reply.id, pick.index)
+    win.state.select_token(reply.id, pick.index)
     shot(win, "02-heat-inspector")
 
     # the tooltip of a token in heat mode
@@ -203,36 +203,36 @@ def main(argv: list[str] | None = None) -> int:
 
     # 4. Chinese: typed, streamed, and in heat mode
     say(CHINESE)
-    zh = win.last_reply()
+    zh = win.state.last_reply()
     assert zh is not None
-    win.select_token(zh.id, min(5, len(zh.traces) - 1))
+    win.state.select_token(zh.id, min(5, len(zh.traces) - 1))
     win.tokens_dock.raise_()
     shot(win, "04-chinese-heat-tokens")
 
     # 5. entropy colours, the context and performance panels
-    win.legend.metric_box.setCurrentIndex(win.legend.metric_box.findData("entropy"))
+    win.page.legend.metric_box.setCurrentIndex(win.page.legend.metric_box.findData("entropy"))
     win.performance_dock.raise_()
     shot(win, "05-entropy-performance")
-    win.legend.metric_box.setCurrentIndex(win.legend.metric_box.findData("probability"))
+    win.page.legend.metric_box.setCurrentIndex(win.page.legend.metric_box.findData("probability"))
     win.context_dock.raise_()
     win.timeline_dock.raise_()
 
     # 6. branch the English reply at its picked token with the runner-up candidate
-    win.select_token(reply.id, pick.index)
+    win.state.select_token(reply.id, pick.index)
     win.inspector.chart.select_row(1)
     win.inspector.branch_button.click()
-    wait(lambda: not win.generating)
+    wait(lambda: not win.state.generating)
     shot(win, "06-branch-versions")
 
     # 7. a second conversation: Markdown with a code block, in normal mode
-    win.heat_action.setChecked(False)
-    win.new_action.trigger()
+    win.action("heat").setChecked(False)
+    win.action("new").trigger()
     say(CODE)
     shot(win, "07-markdown-code")
-    win.heat_action.setChecked(True)  # the same reply as tokens: line breaks are tokens too
+    win.action("heat").setChecked(True)  # the same reply as tokens: line breaks are tokens too
     shot(win, "08-heat-code")
-    win.heat_action.setChecked(False)
-    offload = bool((win.build or {}).get("gpu_offload"))
+    win.action("heat").setChecked(False)
+    offload = bool((win.state.build or {}).get("gpu_offload"))
     dialog = SettingsDialog(store, gpu_offload=offload, parent=win)
     dialog.tabs.setCurrentIndex(1)
     dialog.show()
@@ -243,19 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     dialog.reject()
 
     # 8. conversations last: several in the list, searched, one reopened with no model
-    win.new_action.trigger()
+    win.action("new").trigger()
     say(TIPS)
     shot(win, "11-conversations")
     win.close()
     store.last_model = None
     bare = MainWindow(store, restore_layout=False)
     place(bare)
-    if english_id is not None and bare.open_conversation(english_id) is not None:
-        bare.heat_action.setChecked(True)
-        again = bare.last_reply()
+    if english_id is not None and bare.conversations.open(english_id) is not None:
+        bare.action("heat").setChecked(True)
+        again = bare.state.last_reply()
         if again is not None and again.traces:
             index = pick.index if pick.index < len(again.traces) else 0
-            bare.select_token(again.id, index)
+            bare.state.select_token(again.id, index)
         shot(bare, "12-reopened-without-model")
         bare.tokens_dock.raise_()
         bare.conversation_list.search.setText("France")

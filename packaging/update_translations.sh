@@ -17,11 +17,16 @@ mkdir -p "$OUT"
 if [[ "${1:-}" != "--qm" ]]; then
     mapfile -t SOURCES < <(find desktop/ui -name '*.py' -not -path '*/__pycache__/*' | sort)
     for loc in "${LOCALES[@]}"; do
+        before=$(mktemp)
+        cp "$OUT/tokenscope_${loc}.ts" "$before" 2>/dev/null || true
         "$BIN/pyside6-lupdate" -no-obsolete -locations none "${SOURCES[@]}" \
             -ts "$OUT/tokenscope_${loc}.ts"
-        # new strings' translations live in resources/translations/<locale>.d/*.json
+        # new strings' translations live in resources/translations/<locale>.d/*.json;
+        # strings that moved to another class keep theirs (from $before)
         "$BIN/python" packaging/fill_translations.py "$OUT/tokenscope_${loc}.ts" "$OUT/${loc}.d" \
+            "$before" \
             || echo "update_translations: some strings are not translated yet (listed above)" >&2
+        rm -f "$before"
         "$BIN/pyside6-lupdate" -no-obsolete -locations none "${SOURCES[@]}" \
             -ts "$OUT/tokenscope_${loc}.ts" >/dev/null  # back to lupdate's own layout
     done

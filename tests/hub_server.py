@@ -79,13 +79,17 @@ def make_gguf(
     if split is not None:
         w.add_uint16("split.no", split[0] - 1)
         w.add_uint16("split.count", split[1])
-        w.add_int32("split.tensors.count", 3 * split[1])
+        w.add_int32("split.tensors.count", (4 if extra_bytes > 0 else 3) * split[1])
     rng = np.random.default_rng(len(name) + (split[0] if split else 0))
-    w.add_tensor("token_embd.weight", rng.standard_normal((len(vocab), n_embd)).astype(np.float32))
-    w.add_tensor("output_norm.weight", np.ones(n_embd, dtype=np.float32))
-    w.add_tensor("blk.0.attn_q.weight", rng.standard_normal((n_embd, n_embd)).astype(np.float32))
+    part = f".{split[0]}" if split and split[0] > 1 else ""  # no tensor in two parts
+    emb = rng.standard_normal((len(vocab), n_embd)).astype(np.float32)
+    w.add_tensor("token_embd.weight" + part, emb)
+    w.add_tensor("output_norm.weight" + part, np.ones(n_embd, dtype=np.float32))
+    q = rng.standard_normal((n_embd, n_embd)).astype(np.float32)
+    w.add_tensor("blk.0.attn_q.weight" + part, q)
     if extra_bytes > 0:
-        w.add_tensor("extra.weight", rng.standard_normal(extra_bytes // 4).astype(np.float32))
+        extra = rng.standard_normal(extra_bytes // 4).astype(np.float32)
+        w.add_tensor("extra.weight" + part, extra)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()

@@ -68,6 +68,8 @@ class ChatTemplate:
         self.stops: tuple[str, ...] = FALLBACK_STOPS if self.is_fallback else ()
         #: why the model's own template is not used (None: it is, or there was none)
         self.fallback_reason: str | None = None
+        #: how this template was chosen, for the status bar and the CLI
+        self.reason = ""
         try:
             self._formatter = SafeFormatter(
                 template=self.source, eos_token=eos_token, bos_token=bos_token

@@ -128,7 +128,7 @@ class Engine:
                     logits_all=False,
                     verbose=bool(os.environ.get("TOKENSCOPE_LLAMA_VERBOSE")),
                 )
-        except (ValueError, RuntimeError, OSError) as exc:
+        except Exception as exc:  # the binding raises ValueError mostly, but not only
             raise ModelLoadError(
                 f"llama.cpp could not load {self.path.name}: {exc}. The file may be damaged, "
                 "or its architecture is newer than this llama.cpp build; try another file or "
@@ -174,11 +174,13 @@ class Engine:
 
     @property
     def chat_template(self) -> str | None:
-        return self.metadata.get("tokenizer.chat_template")
+        # from our own reader: llama-cpp-python's metadata is empty when any string in the
+        # file is not valid UTF-8
+        return self.info.chat_template or self.metadata.get("tokenizer.chat_template")
 
     @property
     def name(self) -> str:
-        return self.metadata.get("general.name") or self.path.stem
+        return self.info.name or self.metadata.get("general.name") or self.path.stem
 
     @property
     def bos_id(self) -> int:
@@ -195,9 +197,36 @@ class Engine:
     def is_eog(self, token: int) -> bool:
         return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
 
+    @property
+    def vocab_handle(self) -> Any:
+        """llama.cpp's ``llama_vocab *`` of this model (for llama.cpp's own samplers)."""
+        return self._vocab
+
     def token_attr(self, token: int) -> int:
         """llama.cpp's attribute bits of a token (``enum llama_token_attr``)."""
         return int(self._lib.llama_vocab_get_attr(self._vocab, token))
+
+    def dry_breakers(self, breakers: tuple[str, ...]) -> dict[int, list[tuple[int, ...]]]:
+        """DRY's processed sequence breakers for this vocabulary (computed once per set)."""
+        from .dry import breaker_sequences
+
+        cache: dict[tuple[str, ...], dict[int, list[tuple[int, ...]]]]
+        cache = self.__dict__.setdefault("_dry_cache", {})
+        if breakers not in cache:
+            cache[breakers] = breaker_sequences(
+                self._n_vocab, self.piece, lambda t: self.tokenize(t, special=False), breakers
+            )
+        return cache[breakers]
+
+    def control_token_texts(self) -> list[str]:
+        """The texts of every control token (e.g. ``<start_of_turn>``): one pass over the
+        vocabulary's attributes (~0.2 s for 262k tokens), so ask only when needed."""
+        control = self._lib.LLAMA_TOKEN_ATTR_CONTROL
+        get = self._lib.llama_vocab_get_attr
+        return [
+            self.piece(t).decode("utf-8", "replace")
+            for t in range(self._n_vocab) if get(self._vocab, t) & control
+        ]
 
     def is_special(self, token: int) -> bool:
         """A control or unknown token (what parse_special turns markers into). User-defined

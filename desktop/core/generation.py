@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,8 @@ from .engine import Engine, EvalStats
 from .replay import STORED_CANDIDATES
 from .sampling import (
     Candidates,
+    ChainResult,
+    ChainState,
     SamplerSettings,
     draw,
     final_and_cuts,
@@ -114,19 +117,48 @@ class TextStream:
         return "".join(self.emitted)
 
 
+def trace_notes(chain: ChainResult, ids: npt.NDArray[np.int32]) -> dict[str, Any] | None:
+    """What the stateful stages did at this step, for the trace (JSON-ready): XTC's coin,
+    the temperature used (dynamic temperature), mirostat's mu, and DRY's penalties on the
+    stored candidates as {token: [repeat length, penalty]}."""
+    notes: dict[str, Any] = {}
+    for key in ("xtc_applied", "temperature", "mirostat_mu", "grammar_masked"):
+        if key in chain.notes:
+            notes[key] = chain.notes[key]
+    dry = chain.notes.get("dry")
+    if dry:
+        stored = set(ids.tolist())
+        notes["dry"] = {str(t): list(v) for t, v in dry.items() if t in stored}
+        notes["dry_n_penalised"] = len(dry)
+    return notes or None
+
+
 class Tracer:
     """Turns the engine's current logits into a sampled token and its StepTrace."""
 
-    def __init__(self, engine: Engine, settings: SamplerSettings, rng: np.random.Generator):
+    def __init__(
+        self, engine: Engine, settings: SamplerSettings, rng: np.random.Generator,
+        seed: int = 0,
+    ):
         self.engine = engine
         self.settings = settings
         self.rng = rng
+        self.state = ChainState.new(settings, seed, engine.n_vocab)
+        if settings.dry_active:
+            self.state.breakers = engine.dry_breakers(settings.dry_sequence_breakers)
+        if settings.grammar:
+            from .grammar import Grammar
+
+            self.state.grammar = Grammar(engine.vocab_handle, settings.grammar)
+        dry_n = settings.dry_penalty_last_n
+        self._dry_len = engine.n_ctx if dry_n < 0 else dry_n
         self._buf = np.empty(engine.n_vocab, dtype=np.float32)
         self._all_ids = np.arange(engine.n_vocab, dtype=np.int32)
         # the penalties' window: -1 is the whole context (llama.cpp: penalty_last_n = n_ctx)
         last_n = engine.n_ctx if settings.repeat_last_n < 0 else settings.repeat_last_n
         self._history_len = max(64, last_n)
-        self._full_chain = not (0 < settings.top_k <= STORED_CANDIDATES)
+        self._full_chain = (not (0 < settings.top_k <= STORED_CANDIDATES)
+                            or bool(settings.modern_active))
 
     def step(self, index: int) -> StepTrace:
         s, x, buf = self.settings, self.engine.logits(), self._buf
@@ -152,13 +184,27 @@ class Tracer:
         lse = m + math.log(z)
         entropy = max(0.0, (lse - float(np.dot(buf, x)) / z) / _LN2)
 
+        notes: dict[str, Any] | None = None
         if self._full_chain:
-            chain = run_chain(Candidates(self._all_ids, x.copy(), by_id=True), s, counts)
+            if s.dry_active:
+                window = llama.input_ids[max(0, n_past - self._dry_len) : n_past]
+                self.state.history = window.tolist()
+            chain = run_chain(
+                Candidates(self._all_ids, x.copy(), by_id=True), s, counts, self.state
+            )
             final, cut = chain.final, chain.cut_at(ids)
+            notes = trace_notes(chain, ids)
         else:
+            chain = None
             final, cut = final_and_cuts(Candidates(ids, cand_logits, sorted=True), s, counts)
         self.last_final = final
-        token, p_sample = draw(final, self.rng)
+        if chain is not None and chain.selected is not None:  # mirostat drew it
+            token = int(final.ids[chain.selected])
+            p_sample = float(final.probs()[chain.selected])
+        else:
+            token, p_sample = draw(final, self.rng)
+        if self.state.grammar is not None:
+            self.state.grammar.accept(token)
 
         logit = float(x[token])
         where = np.flatnonzero(ids == token)
@@ -178,6 +224,7 @@ class Tracer:
             cand_logits=cand_logits,
             history=history,
             cand_cut=cut,
+            notes=notes,
         )
 
 
@@ -206,7 +253,7 @@ def generate(
     stats = engine.eval_prompt(prompt)
     yield PromptEvent(stats, seed)
 
-    tracer = Tracer(engine, settings, rng)
+    tracer = Tracer(engine, settings, rng, seed)
     stream = TextStream(stop)
     traces: list[StepTrace] = []
     reason = "length"

@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from huggingface_hub import constants as hf_constants
-from huggingface_hub import scan_cache_dir
-from huggingface_hub.errors import CacheNotFound
 
 from . import paths
 from .errors import TokenscopeError
@@ -155,7 +153,22 @@ def _save_cache(cache: dict[str, Any]) -> None:
 
 
 def _stamp(parts: tuple[Path, ...]) -> list[list[int]]:
-    return [[(st := p.stat()).st_size, st.st_mtime_ns] for p in parts]
+    stamps = []
+    for p in parts:
+        try:
+            st = p.stat()
+        except OSError:  # gone since the scan: read_info will say so
+            stamps.append([-1, -1])
+        else:
+            stamps.append([st.st_size, st.st_mtime_ns])
+    return stamps
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _info(
@@ -201,7 +214,12 @@ def _write_links(links: list[Path]) -> None:
     os.replace(tmp, target)
 
 
-def _scan_models_dir() -> Iterator[tuple[str | None, Source, Path, tuple[Path, ...]]]:
+# A model found by a scan: repo id, source, the file to load, all its parts, and why it cannot
+# be used when that is known without reading it (a linked file that is gone).
+Found = tuple[str | None, Source, Path, tuple[Path, ...], str | None]
+
+
+def _scan_models_dir() -> Iterator[Found]:
     root = paths.models_dir()
     by_folder: dict[Path, list[Path]] = {}
     for f in root.rglob("*.gguf"):
@@ -213,11 +231,42 @@ def _scan_models_dir() -> Iterator[tuple[str | None, Source, Path, tuple[Path, .
         repo_id = f"{owner}/{repo}" if sep and owner and repo else None
         source: Source = "downloaded" if repo_id else "imported"
         for path, parts in _group(files):
-            yield repo_id, source, path, parts
-    linked = [p for p in _read_links() if p.is_file()]
-    for folder_files in _by_parent(linked).values():
-        for path, parts in _group(_with_split_siblings(folder_files)):
-            yield None, "linked", path, parts
+            yield repo_id, source, path, parts, None
+    yield from _scan_links()
+
+
+def _scan_links() -> Iterator[Found]:
+    """Linked models, also those whose files are gone (listed with the reason, so that they
+    can be removed)."""
+    seen: set[Path] = set()
+    for link in _read_links():
+        split = split_info(link.name)
+        if split is None or split[2] < 2:
+            parts: tuple[Path, ...] = (link,)
+        else:
+            parts = tuple(
+                link.with_name(split_part_name(link.name, i)) for i in range(1, split[2] + 1)
+            )
+        if parts[0] in seen:
+            continue
+        seen.add(parts[0])
+        yield None, "linked", parts[0], parts, _link_problem(link, parts)
+
+
+def _link_problem(link: Path, parts: tuple[Path, ...]) -> str | None:
+    if not link.is_file():
+        return (
+            f"The linked file {link} is missing (moved or deleted?). Remove this entry, "
+            "then import the file from where it is now."
+        )
+    missing = [i for i, p in enumerate(parts, start=1) if not p.is_file()]
+    if missing:
+        i = missing[0]
+        return (
+            f"Part {i} of {len(parts)} ({parts[i - 1].name}) is missing next to {link.name}: "
+            f"put all {len(parts)} parts in {link.parent}, or remove this entry."
+        )
+    return None
 
 
 def _by_parent(files: list[Path]) -> dict[Path, list[Path]]:
@@ -227,16 +276,12 @@ def _by_parent(files: list[Path]) -> dict[Path, list[Path]]:
     return out
 
 
-def _with_split_siblings(files: list[Path]) -> list[Path]:
-    out = list(files)
-    for f in files:
-        parts = split_info(f.name)
-        if parts is not None:
-            out += [f.with_name(split_part_name(f.name, i)) for i in range(2, parts[2] + 1)]
-    return [f for f in dict.fromkeys(out) if f.is_file()]
+def _scan_hf_cache() -> Iterator[Found]:
+    if not Path(hf_constants.HF_HUB_CACHE).is_dir():
+        return
+    from huggingface_hub import scan_cache_dir  # 0.2 s to import: only when there is a cache
+    from huggingface_hub.errors import CacheNotFound
 
-
-def _scan_hf_cache() -> Iterator[tuple[str | None, Source, Path, tuple[Path, ...]]]:
     try:
         cache = scan_cache_dir(hf_constants.HF_HUB_CACHE)
     except CacheNotFound:
@@ -256,7 +301,7 @@ def _scan_hf_cache() -> Iterator[tuple[str | None, Source, Path, tuple[Path, ...
                     rel = str(path.relative_to(rev.snapshot_path))
                     if rel not in seen:
                         seen.add(rel)
-                        yield repo.repo_id, "hf-cache", path, parts
+                        yield repo.repo_id, "hf-cache", path, parts, None
 
 
 def list_models(*, with_info: bool = True) -> list[LibraryEntry]:
@@ -265,14 +310,16 @@ def list_models(*, with_info: bool = True) -> list[LibraryEntry]:
     entries: list[LibraryEntry] = []
     names: set[str] = set()
     for scan in (_scan_models_dir, _scan_hf_cache):
-        for repo_id, source, path, parts in scan():
+        for repo_id, source, path, parts, problem in scan():
             stem = _stem(path.name)
             name = f"{repo_id}/{stem}" if repo_id else stem
             if name.lower() in names:
                 continue
             names.add(name.lower())
-            info, error = _info(path, parts, cache) if with_info else (None, None)
-            size = sum(p.stat().st_size for p in parts)
+            info, error = None, problem
+            if with_info and problem is None:
+                info, error = _info(path, parts, cache)
+            size = sum(_size(p) for p in parts)
             entries.append(LibraryEntry(name, path, source, size, repo_id, parts, info, error))
     if with_info:
         with _cache_lock:
@@ -344,40 +391,62 @@ def import_file(path: str | os.PathLike[str], copy: bool = True) -> LibraryEntry
     """Add a .gguf file to the library after validating it (all parts, for split models).
 
     `copy=True` copies it into the models folder; `copy=False` links to it where it is.
+    Nothing is written unless the whole model can be used: a later part of a split model,
+    a set with a part missing, or a name the library already has is refused.
     """
     source = Path(path).expanduser().resolve()
-    info = read_info(source)  # raises InvalidGGUFError with a clear message
-    split = split_info(source.name)
-    count = split[2] if split else 1
-    parts = tuple(
-        source.with_name(split_part_name(source.name, i)) if split else source
-        for i in range(1, count + 1)
-    )
+    info = read_info(source)  # raises InvalidGGUFError / SplitModelError with a clear message
+    parts: tuple[Path, ...] = (source,)
+    if info.split_count > 1:  # read_info checked that the parts are named as llama.cpp expects
+        parts = tuple(
+            source.with_name(split_part_name(source.name, i))
+            for i in range(1, info.split_count + 1)
+        )
     root = paths.models_dir().resolve()
     if root in source.parents:
         return dataclasses.replace(find(str(source)), info=info)
+    existing = list_models(with_info=False)
+    _check_name_is_free(_stem(source.name), existing)
     if copy:
-        target = root / source.name
-        if target.exists():
-            raise LibraryError(
-                f"{target.name} is already in the library. Delete it first to import it again."
-            )
-        check_free_space(root, sum(p.stat().st_size for p in parts), source.name)
-        for part in parts:
-            tmp = root / f".{part.name}.importing"
-            try:
-                shutil.copyfile(part, tmp)
-                os.replace(tmp, root / part.name)
-            except OSError as exc:
-                tmp.unlink(missing_ok=True)
-                raise LibraryError(f"Could not copy {part.name}: {exc.strerror or exc}.") from exc
+        _copy_in(parts, root)
         log.info("Imported %s (copy)", source.name)
-        return dataclasses.replace(find(str(target)), info=info)
+        return dataclasses.replace(find(str(root / source.name)), info=info)
     links = _read_links()
     if source not in links:
         _write_links([*links, source])
     log.info("Imported %s (link)", source.name)
     return dataclasses.replace(find(str(source)), info=info)
+
+
+def _check_name_is_free(stem: str, entries: list[LibraryEntry]) -> None:
+    for e in entries:
+        if e.name.lower() == stem.lower():
+            raise LibraryError(
+                f"{e.name} is already in the library ({e.source}: {e.path}). Remove it first "
+                "to import this file, or rename the file."
+            )
+
+
+def _copy_in(parts: tuple[Path, ...], root: Path) -> None:
+    """Copy all parts into `root`, or none (a failed copy removes what it copied)."""
+    for part in parts:
+        if (root / part.name).exists():
+            raise LibraryError(
+                f"{part.name} is already in the library. Delete it first to import it again."
+            )
+    check_free_space(root, sum(p.stat().st_size for p in parts), parts[0].name)
+    done: list[Path] = []
+    for part in parts:
+        tmp = root / f".{part.name}.importing"
+        try:
+            shutil.copyfile(part, tmp)
+            os.replace(tmp, root / part.name)
+            done.append(root / part.name)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            for copied in done:
+                copied.unlink(missing_ok=True)
+            raise LibraryError(f"Could not copy {part.name}: {exc.strerror or exc}.") from exc
 
 
 def delete(name: str) -> list[Path]:

@@ -24,11 +24,13 @@ rounding could move it by one token).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 
+from .modern_samplers import logit_bias, temp_ext
 from .sampling import (
     Candidates,
     ChainResult,
@@ -36,7 +38,6 @@ from .sampling import (
     history_counts,
     min_p,
     penalties,
-    temperature,
     top_k,
     top_p,
     typical_p,
@@ -108,12 +109,31 @@ def replay(
         totals.append(float(np.logaddexp(_logsumexp(cand.logits), log_tail)) if tail else None)
 
     record("raw", c)
+    if s.logit_bias:
+        stored = set(cand_ids.tolist())
+        if tail and any(t not in stored for t, _ in s.logit_bias):
+            mark("the logit bias touches tokens that were not stored")
+        c = logit_bias(c, s.logit_bias)
+    record("logit_bias", c)
+    record("grammar", c)
+    miro = s.mirostat in (1, 2)
+    for name in ("grammar", "dry", "top_n_sigma", "xtc", "mirostat"):
+        on = {"grammar": bool(s.grammar), "dry": s.dry_active,
+              "top_n_sigma": s.top_n_sigma > 0.0, "xtc": s.xtc_active, "mirostat": miro}[name]
+        if on:
+            mark(f"{name} is not replayed from the stored candidates")
     counts = history_counts(history.tolist(), s.repeat_last_n)
+    if miro:
+        counts = Counter()
     if s.penalties_active and counts:
         if tail and any(t not in set(cand_ids.tolist()) for t in counts):
             mark("the penalties touch tokens that were not stored")
         c = penalties(c, s, counts)
     record("penalties", c)
+    record("dry", c)
+    record("top_n_sigma", c)
+    if miro:  # mirostat replaces the chain: only the temperature is replayed
+        s = replace(s, top_k=0, typical_p=1.0, top_p=1.0, min_p=0.0, dynatemp_range=0.0)
 
     if s.top_k > 0:
         c = c.sort()
@@ -157,13 +177,15 @@ def replay(
     c = min_p(c, s)
     record("min_p", c)
 
+    record("xtc", c)
     if tail:
         if s.temperature > 0.0:
             mark("the final distribution includes candidates that were not stored")
         elif len(c) and float(c.logits.max()) < tail_bound:
             mark("a candidate that was not stored could be the best")
         tail = False
-    c = temperature(c, s)
+    c = temp_ext(c, s.temperature, s.dynatemp_range, s.dynatemp_exponent)[0]
     record("temperature", c)
+    record("mirostat", c)
     out.log_totals = tuple(totals)
     return out

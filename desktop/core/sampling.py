@@ -17,15 +17,31 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-IdArray = npt.NDArray[np.int32]
-LogitArray = npt.NDArray[np.float32]
+from .candidates import (  # noqa: F401  (re-exported: the pipeline's vocabulary)
+    Candidates,
+    IdArray,
+    LogitArray,
+    softmax,
+    top_indices,
+)
+from .dry import apply_dry, dry_repeats
+from .llama_rng import LlamaRng
+from .modern_samplers import (
+    logit_bias,
+    mirostat_v1,
+    mirostat_v2,
+    temp_ext,
+    temperature_impl,
+    top_n_sigma,
+    xtc,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,24 @@ class SamplerSettings:
     repeat_last_n: int = 64
     seed: int | None = None
     min_keep: int = 1
+    # the rest of llama.cpp's family (common/common.h defaults: all off)
+    dry_multiplier: float = 0.0
+    dry_base: float = 1.75
+    dry_allowed_length: int = 2
+    dry_penalty_last_n: int = -1  #: -1: the whole context
+    dry_sequence_breakers: tuple[str, ...] = ("\n", ":", "\"", "*")
+    top_n_sigma: float = -1.0
+    xtc_probability: float = 0.0
+    xtc_threshold: float = 0.1
+    dynatemp_range: float = 0.0
+    dynatemp_exponent: float = 1.0
+    mirostat: int = 0  #: 0 off, 1 or 2: replaces the chain after the temperature
+    mirostat_tau: float = 5.0
+    mirostat_eta: float = 0.1
+    #: (token id, bias) pairs added to the logits first; -inf bans a token
+    logit_bias: tuple[tuple[int, float], ...] = ()
+    #: a GBNF grammar the reply must follow ("" = none); JSON schemas are converted to it
+    grammar: str = ""
 
     @property
     def greedy(self) -> bool:
@@ -56,13 +90,35 @@ class SamplerSettings:
             or self.presence_penalty != 0.0
         )
 
+    @property
+    def dry_active(self) -> bool:
+        return self.dry_multiplier != 0.0 and self.dry_base >= 1.0 and self.dry_penalty_last_n != 0
+
+    @property
+    def xtc_active(self) -> bool:
+        return self.xtc_probability > 0.0 and self.xtc_threshold <= 0.5
+
+    @property
+    def modern_active(self) -> list[str]:
+        """The stages beyond the classic chain that these settings turn on."""
+        on = {
+            "logit_bias": bool(self.logit_bias), "grammar": bool(self.grammar),
+            "dry": self.dry_active,
+            "top_n_sigma": self.top_n_sigma > 0.0, "xtc": self.xtc_active,
+            "dynatemp": self.dynatemp_range > 0.0, "mirostat": self.mirostat in (1, 2),
+        }
+        return [k for k, v in on.items() if v]
+
     def check(self) -> SamplerSettings:
         """These settings, if every value is in its allowed range (``limits.LIMITS``);
         raises ``limits.SettingsError`` saying which is not and what is allowed."""
         from .limits import check
 
         for name in ("temperature", "top_k", "top_p", "min_p", "typical_p", "repeat_penalty",
-                     "repeat_last_n", "frequency_penalty", "presence_penalty"):
+                     "repeat_last_n", "frequency_penalty", "presence_penalty",
+                     "dry_multiplier", "dry_base", "dry_allowed_length", "dry_penalty_last_n",
+                     "top_n_sigma", "xtc_probability", "xtc_threshold", "dynatemp_range",
+                     "dynatemp_exponent", "mirostat", "mirostat_tau", "mirostat_eta"):
             check(name, getattr(self, name))
         if self.seed is not None:
             check("seed", self.seed)
@@ -77,43 +133,12 @@ class SamplerSettings:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SamplerSettings:
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
-
-
-@dataclass
-class Candidates:
-    """Token ids and their (float32) logits; ``sorted`` means by logit, descending."""
-
-    ids: IdArray
-    logits: LogitArray
-    sorted: bool = False
-    #: True when ``ids`` is exactly ``arange(n_vocab)``: lookups by id are direct indexing.
-    by_id: bool = False
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def sort(self) -> Candidates:
-        if self.sorted:
-            return self
-        order = np.argsort(-self.logits, kind="stable")
-        return Candidates(self.ids[order], self.logits[order], True)
-
-    def take(self, index: npt.NDArray[np.intp] | slice, keep_sorted: bool) -> Candidates:
-        return Candidates(self.ids[index], self.logits[index], keep_sorted)
-
-    def probs(self) -> npt.NDArray[np.float32]:
-        """Softmax over these candidates (float32, as llama.cpp computes it)."""
-        return softmax(self.logits)
-
-
-def softmax(logits: LogitArray) -> npt.NDArray[np.float32]:
-    top = logits.max() if logits.size else 0.0
-    if not np.isfinite(top):
-        return np.full(logits.shape, 1.0 / max(1, logits.size), dtype=np.float32)
-    e = np.exp(logits - top, dtype=np.float32)
-    e /= e.sum(dtype=np.float32)
-    return e
+        values = {k: v for k, v in data.items() if k in known}
+        if "dry_sequence_breakers" in values:
+            values["dry_sequence_breakers"] = tuple(values["dry_sequence_breakers"])
+        if "logit_bias" in values:
+            values["logit_bias"] = tuple((int(t), float(b)) for t, b in values["logit_bias"])
+        return cls(**values)
 
 
 def history_counts(history: Iterable[int], last_n: int) -> Counter[int]:
@@ -124,29 +149,6 @@ def history_counts(history: Iterable[int], last_n: int) -> Counter[int]:
     if last_n > 0:
         tokens = tokens[-last_n:]
     return Counter(tokens)
-
-
-def top_indices(x: LogitArray, k: int, groups: int = 32) -> npt.NDArray[np.intp]:
-    """Indices of at least the ``k`` largest values of ``x`` (a superset, unordered).
-
-    Much faster than ``argpartition`` on a vocabulary-sized array, and reads ``x`` once:
-    view ``x`` as ``groups`` rows, take the column maxima, and keep the entries at or
-    above the k-th largest column maximum (k columns reach it, so at least k values do);
-    only those columns are searched.
-    """
-    cols = x.shape[0] // groups
-    if cols <= k:
-        return np.arange(x.shape[0])
-    n = cols * groups
-    grid = x[:n].reshape(groups, cols)
-    col_max = grid.max(axis=0)
-    threshold = np.partition(col_max, cols - k)[cols - k]
-    sel = np.flatnonzero(col_max >= threshold)
-    rows, where = np.nonzero(grid[:, sel] >= threshold)
-    idx = rows * cols + sel[where]
-    if n < x.shape[0]:
-        idx = np.concatenate((idx, np.arange(n, x.shape[0])))
-    return idx
 
 
 # --- the stages ---------------------------------------------------------------------
@@ -249,7 +251,7 @@ def temperature(c: Candidates, s: SamplerSettings) -> Candidates:
 
 Stage = Callable[[Candidates, SamplerSettings], Candidates]
 
-#: The chain as data, in llama.cpp's default order. Penalties take the history too.
+#: The classic stages as data, in llama.cpp's default order (common/common.h).
 STAGES: tuple[tuple[str, Stage], ...] = (
     ("top_k", top_k),
     ("typical_p", typical_p),
@@ -257,18 +259,31 @@ STAGES: tuple[tuple[str, Stage], ...] = (
     ("min_p", min_p),
     ("temperature", temperature),
 )
-STAGE_NAMES: tuple[str, ...] = ("raw", "penalties", *(n for n, _ in STAGES))
+#: Every stage a trace records, in chain order: logit bias and the grammar first
+#: (common_sampler_init),
+#: penalties → DRY → top-nσ → top-k → typical-p → top-p → min-p → XTC → temperature
+#: (dynamic when dynatemp_range > 0); mirostat replaces penalties … XTC and draws itself.
+STAGE_NAMES: tuple[str, ...] = (
+    "raw", "logit_bias", "grammar", "penalties", "dry", "top_n_sigma", "top_k", "typical_p",
+    "top_p", "min_p", "xtc", "temperature", "mirostat",
+)
 _STAGE_INDEX = {n: i for i, n in enumerate(STAGE_NAMES)}
+#: STAGE_NAMES as traces saved before the rest of the family arrived knew them
+CLASSIC_STAGE_NAMES = ("raw", "penalties", "top_k", "typical_p", "top_p", "min_p",
+                       "temperature")
 
 
 @dataclass
 class ChainResult:
-    """Every stage's output, in order: ``raw`` (the input), ``penalties``, … ``temperature``.
-
-    The last entry is the final distribution that the token is drawn from.
-    """
+    """Every stage's output, in ``STAGE_NAMES`` order; the last entry is the final
+    distribution the token is drawn from. ``notes`` says what the stateful stages did
+    (``xtc_applied``, ``dry`` {token: (repeat length, penalty)}, ``temperature`` used,
+    ``mirostat_mu`` before the step); ``selected`` is mirostat's draw (an index into
+    ``final``), None when the dist sampler draws."""
 
     stages: list[tuple[str, Candidates]] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+    selected: int | None = None
 
     @property
     def final(self) -> Candidates:
@@ -295,17 +310,98 @@ class ChainResult:
         return out
 
 
+@dataclass
+class ChainState:
+    """What the stateful samplers carry from one token to the next (one per reply).
+
+    ``history``: the context before the position being sampled (DRY reads it);
+    ``breakers``: DRY's processed sequence breakers for this model (``dry.breaker_sequences``).
+    XTC and mirostat draw from their own ``std::mt19937`` seeded with the reply's seed, as
+    llama.cpp's samplers do.
+    """
+
+    seed: int
+    n_vocab: int
+    mirostat_mu: float = 10.0
+    history: Sequence[int] = ()
+    breakers: Mapping[int, list[tuple[int, ...]]] = field(default_factory=dict)
+    xtc_rng: LlamaRng | None = None
+    mirostat_rng: LlamaRng | None = None
+    #: the live grammar (``grammar.Grammar``), advanced by the caller after each draw
+    grammar: Any = None
+
+    @classmethod
+    def new(cls, s: SamplerSettings, seed: int, n_vocab: int) -> ChainState:
+        return cls(seed=seed, n_vocab=n_vocab, mirostat_mu=2.0 * s.mirostat_tau,
+                   xtc_rng=LlamaRng(seed), mirostat_rng=LlamaRng(seed))
+
+
 def run_chain(
-    c: Candidates, s: SamplerSettings, counts: Mapping[int, int] | None = None
+    c: Candidates, s: SamplerSettings, counts: Mapping[int, int] | None = None,
+    state: ChainState | None = None,
 ) -> ChainResult:
-    """Run every stage in order and record each one's output."""
-    result = ChainResult([("raw", c)])
-    c = penalties(c, s, counts or {})
-    result.stages.append(("penalties", c))
-    for name, stage in STAGES:
-        c = stage(c, s)
-        result.stages.append((name, c))
-    return result
+    """Run every stage in order and record each one's output.
+
+    Without ``state`` the stateful stages (DRY, XTC, mirostat) pass their input through
+    and say so in ``notes["skipped"]``."""
+    r = ChainResult([("raw", c)])
+    skipped: list[str] = []
+
+    def add(name: str, cand: Candidates) -> Candidates:
+        r.stages.append((name, cand))
+        return cand
+
+    c = add("logit_bias", logit_bias(c, s.logit_bias))
+    if s.grammar:
+        if state is None or state.grammar is None:
+            skipped.append("grammar")
+        else:
+            before = len(c)
+            c = state.grammar.mask(c)
+            r.notes["grammar_masked"] = before - len(c)
+    c = add("grammar", c)
+    miro = s.mirostat in (1, 2)
+    c = add("penalties", c if miro else penalties(c, s, counts or {}))
+    if s.dry_active and not miro:
+        if state is None:
+            skipped.append("dry")
+        else:
+            found = dry_repeats(state.history, s.dry_multiplier, s.dry_base,
+                                s.dry_allowed_length, s.dry_penalty_last_n, state.breakers)
+            r.notes["dry"] = found.penalised
+            c = apply_dry(c, found)
+    c = add("dry", c)
+    c = add("top_n_sigma", c if miro else top_n_sigma(c, s.top_n_sigma))
+    for name, stage in STAGES[:-1]:
+        c = add(name, c if miro else stage(c, s))
+    if s.xtc_active and not miro:
+        if state is None:
+            skipped.append("xtc")
+        else:
+            c, r.notes["xtc_applied"] = xtc(c, s.xtc_probability, s.xtc_threshold,
+                                            s.min_keep, state.xtc_rng)
+    c = add("xtc", c)
+    if miro:
+        c, r.notes["temperature"] = temperature_impl(c, s.temperature), s.temperature
+    else:
+        c, r.notes["temperature"] = temp_ext(c, s.temperature, s.dynatemp_range,
+                                             s.dynatemp_exponent)
+    c = add("temperature", c)
+    if miro and state is not None and state.mirostat_rng is not None and len(c):
+        r.notes["mirostat_mu"] = state.mirostat_mu
+        if s.mirostat == 1:
+            c, r.selected, state.mirostat_mu = mirostat_v1(
+                c, s.mirostat_tau, s.mirostat_eta, 100, state.mirostat_mu, state.n_vocab,
+                state.mirostat_rng)
+        else:
+            c, r.selected, state.mirostat_mu = mirostat_v2(
+                c, s.mirostat_tau, s.mirostat_eta, state.mirostat_mu, state.mirostat_rng)
+    elif miro:
+        skipped.append("mirostat")
+    add("mirostat", c)
+    if skipped:
+        r.notes["skipped"] = skipped
+    return r
 
 
 def final_candidates(c: Candidates, s: SamplerSettings) -> Candidates:
@@ -325,7 +421,8 @@ def final_and_cuts(
     of one pass per stage; the tests hold it equal to ``run_chain``.
     """
     counts = counts or {}
-    if not c.sorted or (s.penalties_active and counts) or s.typical_p < 1.0 or s.min_keep > 1:
+    if (not c.sorted or (s.penalties_active and counts) or s.typical_p < 1.0
+            or s.min_keep > 1 or s.modern_active):
         chain = run_chain(c, s, counts)
         return chain.final, chain.cut_at(c.ids)
     logits = c.logits[: s.top_k] if s.top_k > 0 else c.logits

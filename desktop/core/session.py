@@ -41,13 +41,25 @@ def plan_of(node: Node) -> ContextPlan | None:
     )
 
 
-def template_for(engine: Engine) -> ChatTemplate:
+def template_for(engine: Engine, chat_format: str | None = None) -> ChatTemplate:
+    """The chat template for ``engine``'s model: its own (falling back visibly to the plain
+    one when it cannot render), or, for a file without one, llama.cpp's built-in format
+    for its markers or architecture (``builtin_templates.choose``). ``chat_format``
+    overrides: "auto", "file", "plain" or a built-in name. The returned template's
+    ``reason`` says how it was chosen."""
+    from .builtin_templates import BuiltinTemplate, choose
+
     def text(token: int) -> str:
         return engine.piece(token).decode("utf-8", "replace") if token >= 0 else ""
 
-    return ChatTemplate.for_model(
-        engine.chat_template, bos_token=text(engine.bos_id), eos_token=text(engine.eos_id)
-    )
+    arch = engine.info.architecture or engine.metadata.get("general.architecture", "")
+    choice = choose(engine.chat_template, engine.control_token_texts, arch, chat_format)
+    if choice.kind == "builtin":
+        return BuiltinTemplate(choice.name, choice.reason)
+    source = engine.chat_template if choice.kind == "file" else None
+    t = ChatTemplate.for_model(source, bos_token=text(engine.bos_id), eos_token=text(engine.eos_id))
+    t.reason = t.fallback_reason or choice.reason
+    return t
 
 
 @dataclass
@@ -58,6 +70,8 @@ class ChatSession:
     max_tokens: int = 512
     conversation: Conversation = field(default_factory=Conversation)
     template: ChatTemplate | None = None
+    #: the chat format asked for ("auto", "file", "plain" or a llama.cpp built-in name)
+    chat_format: str | None = None
     last_plan: ContextPlan | None = None
     last_done: DoneEvent | None = None
     #: where replies are saved while they stream (None: not saved)
@@ -66,7 +80,7 @@ class ChatSession:
 
     def __post_init__(self) -> None:
         if self.template is None:
-            self.template = template_for(self.engine)
+            self.template = template_for(self.engine, self.chat_format)
         if self.system:
             self.conversation.system = self.system
 

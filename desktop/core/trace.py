@@ -12,6 +12,7 @@ Entropy is in **bits** (log base 2) throughout the app.
 from __future__ import annotations
 
 import codecs
+import json
 import math
 import struct
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ import numpy.typing as npt
 
 from .replay import STORED_CANDIDATES, Replay, replay
 from .sampling import (
+    CLASSIC_STAGE_NAMES,
     STAGE_NAMES,
     Candidates,
     ChainResult,
@@ -31,6 +33,11 @@ from .sampling import (
 )
 
 __all__ = ["STORED_CANDIDATES", "TOP_N", "StepTrace", "piece_text"]
+
+#: a version-2 cut index (CLASSIC_STAGE_NAMES; -1 kept) -> today's (indexed with -1 last)
+_CLASSIC_TO_NOW = np.array(
+    [STAGE_NAMES.index(n) for n in CLASSIC_STAGE_NAMES] + [-1], dtype=np.int8
+)
 #: Candidates shown in the trace JSON and the inspector by default.
 TOP_N = 20
 
@@ -42,6 +49,11 @@ def _hex_bytes(err: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error("tokenscope-hex", _hex_bytes)
+
+
+def _notes_bytes(notes: dict[str, Any] | None) -> bytes:
+    blob = json.dumps(notes, separators=(",", ":")).encode() if notes else b""
+    return struct.pack("<I", len(blob)) + blob
 
 
 def piece_text(piece: bytes) -> str:
@@ -68,6 +80,9 @@ class StepTrace:
     #: per stored candidate: the index in STAGE_NAMES of the stage that cut it (-1: kept),
     #: recorded from the chain that actually ran (None in traces saved before it existed)
     cand_cut: npt.NDArray[np.int8] | None = None
+    #: what the stateful stages did (``generation.trace_notes``): XTC's coin, the dynamic
+    #: temperature, mirostat's mu, DRY's penalties; None when none of them ran
+    notes: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:
@@ -150,7 +165,9 @@ class StepTrace:
     # --- compact serialisation -----------------------------------------------------
 
     _HEAD = struct.Struct("<BIIiffffffdHHH")
-    _VERSION = 2  #: 2 adds the recorded cuts (one int8 per candidate) at the end
+    #: 2 adds the recorded cuts (one int8 per candidate) at the end; 3 numbers them by
+    #: today's STAGE_NAMES (2 by CLASSIC_STAGE_NAMES)
+    _VERSION = 3
 
     def to_bytes(self) -> bytes:
         k, h = len(self.cand_ids), len(self.history)
@@ -166,7 +183,9 @@ class StepTrace:
                 self.cand_ids.astype("<i4").tobytes(),
                 self.cand_logits.astype("<f4").tobytes(),
                 self.history.astype("<i4").tobytes(),
-                b"" if self.cand_cut is None else self.cand_cut.astype("i1").tobytes(),
+                b"\x00" if self.cand_cut is None
+                else b"\x01" + self.cand_cut.astype("i1").tobytes(),
+                _notes_bytes(self.notes),
             )
         )
 
@@ -175,7 +194,7 @@ class StepTrace:
         head = cls._HEAD.unpack_from(data)
         version, index, position, token, p_model, p_sample, rank, entropy, lse, logit = head[:10]
         seconds, n_piece, k, h = head[10:]
-        if version not in (1, cls._VERSION):
+        if version not in (1, 2, cls._VERSION):
             raise ValueError(f"unknown trace format version {version}")
         o = cls._HEAD.size
         piece = bytes(data[o : o + n_piece])
@@ -187,11 +206,21 @@ class StepTrace:
         history = np.frombuffer(data, "<i4", h, o).astype(np.int32)
         o += 4 * h
         cut = None
-        if version >= 2 and len(data) >= o + k:
-            cut = np.frombuffer(data, "i1", k, o).astype(np.int8)
+        if version == 2 and len(data) >= o + k:
+            cut = _CLASSIC_TO_NOW[np.frombuffer(data, "i1", k, o)]
+        notes = None
+        if version >= 3:
+            has_cut = data[o]
+            o += 1
+            if has_cut:
+                cut = np.frombuffer(data, "i1", k, o).astype(np.int8)
+                o += k
+            (n_notes,) = struct.unpack_from("<I", data, o)
+            if n_notes:
+                notes = json.loads(bytes(data[o + 4 : o + 4 + n_notes]).decode("utf-8"))
         return cls(
             index, position, token, piece, p_model, p_sample, round(rank), entropy, lse,
-            logit, ids, logits, history, seconds, cut,
+            logit, ids, logits, history, seconds, cut, notes,
         )
 
     def to_json(
@@ -214,5 +243,6 @@ class StepTrace:
             "entropy": self.entropy,
             "entropy_unit": "bits",
             "top": top,
+            **({"samplers": self.notes} if self.notes else {}),
         }
 

@@ -4,6 +4,9 @@ Replies render as Markdown (code blocks in a monospace font on a tinted backgrou
 in heat mode, as one coloured span per token (see ``token_spans``) with a tooltip on
 hover and a click that selects the token for the panels. Each card has copy, regenerate
 (replies) or edit & resend (your messages), and a ‹ 2/3 › navigator between versions.
+
+It is long (~540 lines) because a card's streaming render — Markdown, or heat spans appended
+as they arrive, never splitting a character — and the cards' buttons belong together.
 """
 
 from __future__ import annotations
@@ -466,9 +469,9 @@ class ChatView(QScrollArea):
         keep = {n.id for n in nodes}
         for nid in list(self.views):
             if nid not in keep:
-                view = self.views.pop(nid)
-                self.column.removeWidget(view)
-                view.deleteLater()
+                gone = self.views.pop(nid)
+                self.column.removeWidget(gone)
+                gone.deleteLater()
         for i, node in enumerate(nodes):
             view = self.views.get(node.id)
             if view is None:

@@ -1,8 +1,9 @@
 """The conversations dock: saved conversations by last activity, a search field, and
 new / rename / delete.
 
-The widget only shows ``Entry`` rows; the window decides what they are (saved in the
-store, or only in memory) and what new / rename / delete do.
+The widget only shows ``Entry`` rows and asks for new / rename / delete with signals; the
+conversations controller decides what the rows are (saved in the store, or only in
+memory) and what new / rename / delete do.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import (
     QDateTime,
@@ -42,9 +43,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.conversation import Conversation
-
-if TYPE_CHECKING:
-    from desktop.ui.main_window import MainWindow
 
 #: the second, dimmer line of a row
 SUBTITLE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -156,10 +154,12 @@ class ConversationList(QWidget):
     """The conversations, most recent first, with a search field, new / rename / delete."""
 
     search_changed = Signal(str)  #: the search text, once typing pauses
+    new_requested = Signal()
+    rename_requested = Signal()
+    delete_requested = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window_ = window
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.entries: list[Entry] = []
         self._editable = True
         self.search = QLineEdit(self)
@@ -196,13 +196,13 @@ class ConversationList(QWidget):
         self.new_button.setText(self.tr("New chat"))
         self.new_button.setToolTip(self.tr("Start a new conversation"))
         self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.new_button.clicked.connect(window.new_conversation)
+        self.new_button.clicked.connect(self.new_requested)
         self.rename_button = QToolButton(self)
         self.rename_button.setText(self.tr("Rename"))
-        self.rename_button.clicked.connect(window.rename_conversation)
+        self.rename_button.clicked.connect(self.rename_requested)
         self.delete_button = QToolButton(self)
         self.delete_button.setText(self.tr("Delete"))
-        self.delete_button.clicked.connect(window.delete_conversation)
+        self.delete_button.clicked.connect(self.delete_requested)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.new_button)
@@ -268,14 +268,14 @@ class ConversationList(QWidget):
         self.search_changed.emit(self.search_text())
 
     def _rename_item(self, _item: QListWidgetItem) -> None:
-        self.window_.rename_conversation()
+        self.rename_requested.emit()
 
     def _menu(self, pos: QPoint) -> None:
         if self.list.itemAt(pos) is None or not self._editable:
             return
         menu = QMenu(self)
-        menu.addAction(self.tr("Rename…"), self.window_.rename_conversation)
-        menu.addAction(self.tr("Delete…"), self.window_.delete_conversation)
+        menu.addAction(self.tr("Rename…"), self.rename_requested.emit)
+        menu.addAction(self.tr("Delete…"), self.delete_requested.emit)
         menu.exec(self.list.mapToGlobal(pos))
 
     def row_of(self, match: Any) -> int:

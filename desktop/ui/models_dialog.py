@@ -11,6 +11,10 @@
 
 and a Hugging Face token button (`TokenDialog`). Network and disk work never runs on the
 UI thread; failures are shown as one clear message, never a traceback.
+
+It is long (~670 lines): the Search page (the Hub query, the file table and its
+fits-in-memory verdicts) lives here with the dialog's frame; Downloads and Library are
+modules of their own.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Listing reads every file's GGUF header (cached by core.library), and an import may copy
 gigabytes: both run off the UI thread.
+
+It is long (~530 lines): one page's table, details pane and import / delete flows.
 """
 
 from __future__ import annotations

@@ -2,10 +2,22 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AppState</name>
+    <message>
+        <source>Load a model to continue this conversation</source>
+        <extracomment>something enablement depends on changed (model, loading, generating, conversation) a model was loaded (the Engine) or dropped (None) a model starts (True) or stops (False) loading a long task&apos;s message for the status bar (None: the task ended) a reply starts (True) or stops (False) being written another conversation is open (the Conversation) the open conversation&apos;s title changed the conversation&apos;s selected path changed (another version of a message) the user may type a message now: the composer takes the focus a message was sent (its text); the reply is under way the panels show this reply (a Node, or None: nothing) the user selected token ``index`` of reply ``node`` a reply is being written: its node exists now the reply&apos;s prompt was evaluated: the node and its ContextPlan (None: not known) the reply grew (every batch the worker sends) the reply grew (at most every PANEL_INTERVAL_MS: the panels follow these) the reply ended: the node and the reason (&quot;eog&quot;, &quot;length&quot;, &quot;cancelled&quot;, ...) the generation is over and its result saved (or not): lists and titles follow a message for the status bar, and how long it shows (ms) the llama.cpp build the engine runs on (backend.build_info().to_dict()) what is loading (&quot;Loading model.gguf…&quot;), shown in the chat and the status bar the reply being written (its node id), once it exists the reply the inspector shows a token of the selected token: (node id, index) the window is closing: no dialogs, no new work</extracomment>
+        <translation>加载模型后即可继续这个对话</translation>
+    </message>
+    <message>
+        <source>Branching needs the model that wrote this reply (%1); %2 is loaded.</source>
+        <translation>分支需要使用写出这条回复的模型（%1）；当前加载的是 %2。</translation>
+    </message>
+</context>
+<context>
     <name>CandidateChart</name>
     <message>
         <source>Candidate tokens</source>
-        <extracomment>token id token id: &quot;continue from here with this token&quot;</extracomment>
+        <extracomment>visible token text raw probability over the whole vocabulary 1-based rank by raw logit per stage: probability there, None once cut index of the stage that removed it, -1 if it survives to the end the token the model actually produced token id token id: &quot;continue from here with this token&quot;</extracomment>
         <translation>候选词元</translation>
     </message>
     <message>
@@ -44,6 +56,14 @@
     <message>
         <source>Double-click or Enter: continue from here with this token</source>
         <translation>双击或按 Enter：从这里改用这个词元继续</translation>
+    </message>
+</context>
+<context>
+    <name>CentralStack</name>
+    <message>
+        <source>Load a model to start chatting</source>
+        <extracomment>heat mode&apos;s colour scale changed (one of METRICS)</extracomment>
+        <translation>加载模型后即可开始对话</translation>
     </message>
 </context>
 <context>
@@ -272,6 +292,72 @@ ID {id} · {kind}</translation>
     </message>
 </context>
 <context>
+    <name>Conversations</name>
+    <message>
+        <source>New chat</source>
+        <extracomment>A conversation&apos;s automatic title: its first message, cut at this many characters.</extracomment>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <source>1 message</source>
+        <translation>1 条消息</translation>
+    </message>
+    <message>
+        <source>%1 messages</source>
+        <translation>%1 条消息</translation>
+    </message>
+    <message>
+        <source>%1 · not saved</source>
+        <translation>%1 · 未保存</translation>
+    </message>
+    <message>
+        <source>%1
+This conversation is not saved.</source>
+        <translation>%1
+这个对话尚未保存。</translation>
+    </message>
+    <message>
+        <source>no messages yet</source>
+        <translation>还没有消息</translation>
+    </message>
+    <message>
+        <source>Untitled</source>
+        <translation>无标题</translation>
+    </message>
+    <message>
+        <source>Read-only: changes are not saved.</source>
+        <translation>只读：修改不会被保存。</translation>
+    </message>
+    <message>
+        <source>The conversation history is read-only</source>
+        <translation>对话记录是只读的</translation>
+    </message>
+    <message>
+        <source>Conversations are not saved in this session.</source>
+        <translation>本次运行中的对话不会被保存。</translation>
+    </message>
+    <message>
+        <source>Could not open the conversation</source>
+        <translation>无法打开对话</translation>
+    </message>
+    <message>
+        <source>Could not rename the conversation</source>
+        <translation>无法重命名对话</translation>
+    </message>
+    <message>
+        <source>Delete conversation</source>
+        <translation>删除对话</translation>
+    </message>
+    <message>
+        <source>Delete “%1”? This cannot be undone.</source>
+        <translation>要删除“%1”吗？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Could not delete the conversation</source>
+        <translation>无法删除对话</translation>
+    </message>
+</context>
+<context>
     <name>DownloadRow</name>
     <message>
         <source>Cancel</source>
@@ -319,6 +405,57 @@ ID {id} · {kind}</translation>
     </message>
 </context>
 <context>
+    <name>Exchange</name>
+    <message>
+        <source>Markdown (*.md)</source>
+        <translation>Markdown (*.md)</translation>
+    </message>
+    <message>
+        <source>JSON with every token’s details (*.json)</source>
+        <translation>包含每个词元细节的 JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Export conversation</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <source>Could not export the conversation</source>
+        <translation>无法导出对话</translation>
+    </message>
+    <message>
+        <source>%1 could not be written: %2</source>
+        <translation>无法写入 %1：%2</translation>
+    </message>
+    <message>
+        <source>Exported to %1</source>
+        <translation>已导出到 %1</translation>
+    </message>
+    <message>
+        <source>Import conversation</source>
+        <translation>导入对话</translation>
+    </message>
+    <message>
+        <source>Tokenscope conversations (*.json);;All files (*)</source>
+        <translation>Tokenscope 对话 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>%1 is not a Tokenscope conversation export (it is not JSON text).</source>
+        <translation>%1 不是 Tokenscope 导出的对话（它不是 JSON 文本）。</translation>
+    </message>
+    <message>
+        <source>%1 could not be read: %2</source>
+        <translation>无法读取 %1：%2</translation>
+    </message>
+    <message>
+        <source>Could not import the conversation</source>
+        <translation>无法导入对话</translation>
+    </message>
+    <message>
+        <source>Imported “%1”</source>
+        <translation>已导入“%1”</translation>
+    </message>
+</context>
+<context>
     <name>FirstRunPage</name>
     <message>
         <source>Welcome to Tokenscope</source>
@@ -356,6 +493,18 @@ ID {id} · {kind}</translation>
     <message>
         <source>Any chat model in GGUF format works. Bigger models write better but need more memory; the Models window (File → Models…) shows which ones fit.</source>
         <translation>任何 GGUF 格式的对话模型都可以使用。模型越大，写得越好，但也需要更多内存；“模型”窗口（文件 → 模型…）会告诉你哪些能装得下。</translation>
+    </message>
+</context>
+<context>
+    <name>Generation</name>
+    <message>
+        <source>Stopping…</source>
+        <extracomment>How often the panels follow a streaming reply (the chat itself follows every batch). the running worker (None: no reply is being written)</extracomment>
+        <translation>正在停止…</translation>
+    </message>
+    <message>
+        <source>The reply could not be written</source>
+        <translation>无法生成回复</translation>
     </message>
 </context>
 <context>
@@ -397,6 +546,62 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>100% (sure)</source>
         <translation>100%（有把握）</translation>
+    </message>
+</context>
+<context>
+    <name>History</name>
+    <message>
+        <source>%1 is read-only: your conversations can be read, but new ones and changes are not saved. Check the file&apos;s permissions.</source>
+        <extracomment>Saved conversations kept open in memory besides the current one (reopening is quick). the store was opened anew (moved aside): the list and its notice follow the conversation history; None when it could not be opened (memory only) why the history is not (fully) available: (kind, message), kind one of &quot;corrupt&quot;, &quot;newer&quot;, &quot;readonly&quot;, &quot;error&quot; conversations not in the store (new, or saving failed), newest first saved conversations open in memory, by id (least recently shown first) conversations with changes the store does not have yet (saving failed)</extracomment>
+        <translation>%1 是只读的：你的对话可以查看，但新对话和修改都不会被保存。请检查该文件的权限。</translation>
+    </message>
+    <message>
+        <source>Conversations are read-only</source>
+        <translation>对话记录为只读</translation>
+    </message>
+    <message>
+        <source>Conversations are not saved</source>
+        <translation>对话不会被保存</translation>
+    </message>
+    <message>
+        <source>Tokenscope works as usual, but conversations are only kept until it closes.</source>
+        <translation>Tokenscope 仍可照常使用，但对话只保留到关闭程序为止。</translation>
+    </message>
+    <message>
+        <source>The conversation history cannot be read</source>
+        <translation>无法读取对话记录</translation>
+    </message>
+    <message>
+        <source>Tokenscope can move the file aside (it is renamed, not deleted) and start a new, empty history. Otherwise conversations are only kept until Tokenscope closes.</source>
+        <translation>Tokenscope 可以把这个文件挪到一边（只是改名，不会删除），然后开始一份新的空白记录。否则，对话只保留到 Tokenscope 关闭为止。</translation>
+    </message>
+    <message>
+        <source>Move the file aside and start a new history</source>
+        <translation>挪开文件，开始新的记录</translation>
+    </message>
+    <message>
+        <source>Continue without saving</source>
+        <translation>继续，但不保存</translation>
+    </message>
+    <message>
+        <source>Could not move the file</source>
+        <translation>无法移动文件</translation>
+    </message>
+    <message>
+        <source>%1 could not be renamed: %2</source>
+        <translation>无法重命名 %1：%2</translation>
+    </message>
+    <message>
+        <source>The damaged history was kept as %1; a new one is started.</source>
+        <translation>损坏的记录已保留为 %1；已开始新的记录。</translation>
+    </message>
+    <message>
+        <source>The conversation could not be saved</source>
+        <translation>无法保存对话</translation>
+    </message>
+    <message>
+        <source>It stays open until Tokenscope closes; saving is tried again with the next change.</source>
+        <translation>在 Tokenscope 关闭之前，它会一直保留；下次有改动时会再次尝试保存。</translation>
     </message>
 </context>
 <context>
@@ -485,94 +690,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Back to the settings this reply was sampled with</source>
         <translation>恢复为这条回复采样时使用的设置</translation>
-    </message>
-    <message>
-        <source>raw</source>
-        <translation>原始</translation>
-    </message>
-    <message>
-        <source>penalty</source>
-        <translation>惩罚</translation>
-    </message>
-    <message>
-        <source>top-k</source>
-        <translation>top-k</translation>
-    </message>
-    <message>
-        <source>typical</source>
-        <translation>typical</translation>
-    </message>
-    <message>
-        <source>top-p</source>
-        <translation>top-p</translation>
-    </message>
-    <message>
-        <source>min-p</source>
-        <translation>min-p</translation>
-    </message>
-    <message>
-        <source>temp.</source>
-        <translation>温度</translation>
-    </message>
-    <message>
-        <source>Raw softmax of the model&apos;s logits: the top {n} stored candidates, with their probability over the whole vocabulary.</source>
-        <translation>对模型 logits 直接做 softmax 的结果：保存下来的前 {n} 个候选，以及它们在整个词表上的概率。</translation>
-    </message>
-    <message>
-        <source>Repeat penalty {r}: tokens seen in the last {n} tokens are made less likely.</source>
-        <translation>重复惩罚 {r}：在最近 {n} 个词元中出现过的词元会变得更不可能被选中。</translation>
-    </message>
-    <message>
-        <source>Penalties are off: nothing changes.</source>
-        <translation>惩罚已关闭：这一步不做任何改变。</translation>
-    </message>
-    <message>
-        <source>top-k {k}: keeps the {k} most likely tokens.</source>
-        <translation>top-k {k}：保留最可能的 {k} 个词元。</translation>
-    </message>
-    <message>
-        <source>top-k is off.</source>
-        <translation>top-k 已关闭。</translation>
-    </message>
-    <message>
-        <source>typical-p {p}: keeps the tokens whose surprise is closest to the average.</source>
-        <translation>typical-p {p}：保留“意外程度”最接近平均值的词元。</translation>
-    </message>
-    <message>
-        <source>typical-p is off.</source>
-        <translation>typical-p 已关闭。</translation>
-    </message>
-    <message>
-        <source>top-p {p}: keeps the most likely tokens until they add up to {p} (the line: cumulative probability).</source>
-        <translation>top-p {p}：按概率从高到低保留词元，直到累计达到 {p}（折线为累计概率）。</translation>
-    </message>
-    <message>
-        <source>top-p is off.</source>
-        <translation>top-p 已关闭。</translation>
-    </message>
-    <message>
-        <source>min-p {p}: drops tokens less than {p} × as likely as the best one.</source>
-        <translation>min-p {p}：丢弃概率不到最高者 {p} 倍的词元。</translation>
-    </message>
-    <message>
-        <source>min-p is off.</source>
-        <translation>min-p 已关闭。</translation>
-    </message>
-    <message>
-        <source>Temperature 0: greedy, only the most likely token stays.</source>
-        <translation>温度为 0：贪心，只留下最可能的那个词元。</translation>
-    </message>
-    <message>
-        <source>Temperature {t}: below 1 sharper, above 1 flatter.</source>
-        <translation>温度 {t}：低于 1 时分布更尖锐，高于 1 时更平缓。</translation>
-    </message>
-    <message>
-        <source>The final distribution: the token is drawn from it.</source>
-        <translation>最终分布：词元就是从这里抽取的。</translation>
-    </message>
-    <message>
-        <source>{kept} of {n} kept.</source>
-        <translation>保留了 {n} 个中的 {kept} 个。</translation>
     </message>
     <message>
         <source>token {i} of {n} · id {id}</source>
@@ -864,15 +981,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <source>The last model (%1) is no longer there.</source>
-        <extracomment>the conversation history; None when it could not be opened (memory only) why the history is not (fully) available: (kind, message), kind one of &quot;corrupt&quot;, &quot;newer&quot;, &quot;readonly&quot;, &quot;error&quot; conversations not in the store (new, or saving failed), newest first saved conversations open in memory, by id (least recently shown first) conversations with changes the store does not have yet (saving failed) token texts known from imported files (never written to the store) the reply the inspector shows</extracomment>
-        <translation>上次使用的模型（%1）已不存在。</translation>
-    </message>
-    <message>
-        <source>Model file not found: %1</source>
-        <translation>找不到模型文件：%1</translation>
-    </message>
-    <message>
         <source>Conversations</source>
         <translation>对话</translation>
     </message>
@@ -898,6 +1006,7 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
     <message>
         <source>&amp;File</source>
+        <extracomment>``window`` is the MainWindow: its controllers are ``window.models``, ... checkable: ``toggled(window, on)`` runs when it is switched when it is enabled (None: always) the translation context of every title here (the menus are the window&apos;s); titles are marked with QT_TRANSLATE_NOOP for pyside6-lupdate and translated when the menus are built</extracomment>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
@@ -975,284 +1084,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>About &amp;Qt</source>
         <translation>关于 &amp;Qt</translation>
-    </message>
-    <message>
-        <source>No model</source>
-        <translation>未加载模型</translation>
-    </message>
-    <message>
-        <source>The loaded model</source>
-        <translation>当前加载的模型</translation>
-    </message>
-    <message>
-        <source>Where the model runs</source>
-        <translation>模型运行的位置</translation>
-    </message>
-    <message>
-        <source>Tokens in the context window: used by the last reply / available</source>
-        <translation>上下文窗口中的词元：最近一次回复已用 / 总容量</translation>
-    </message>
-    <message>
-        <source>Generation speed of the last reply</source>
-        <translation>最近一次回复的生成速度</translation>
-    </message>
-    <message>
-        <source>Load a model to continue this conversation</source>
-        <translation>加载模型后即可继续这个对话</translation>
-    </message>
-    <message>
-        <source>Load a model to start chatting</source>
-        <translation>加载模型后即可开始对话</translation>
-    </message>
-    <message>
-        <source>Open a model</source>
-        <translation>打开模型</translation>
-    </message>
-    <message>
-        <source>GGUF models (*.gguf);;All files (*)</source>
-        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
-    </message>
-    <message>
-        <source>Stop the reply first.</source>
-        <translation>请先停止当前回复。</translation>
-    </message>
-    <message>
-        <source>Loading %1…</source>
-        <translation>正在加载 %1…</translation>
-    </message>
-    <message>
-        <source>Could not load the model</source>
-        <translation>无法加载模型</translation>
-    </message>
-    <message>
-        <source>Loaded %1 in %2 s</source>
-        <translation>已加载 %1，用时 %2 秒</translation>
-    </message>
-    <message>
-        <source>%1 · all layers on GPU</source>
-        <translation>%1 · 所有层都在 GPU 上</translation>
-    </message>
-    <message>
-        <source>%1 · %2 GPU layers</source>
-        <translation>%1 · %2 层在 GPU 上</translation>
-    </message>
-    <message>
-        <source>Getting the starter model (about 100 MB)…</source>
-        <translation>正在获取入门模型（约 100 MB）…</translation>
-    </message>
-    <message>
-        <source>Could not get the starter model</source>
-        <translation>无法获取入门模型</translation>
-    </message>
-    <message>
-        <source>%1 is read-only: your conversations can be read, but new ones and changes are not saved. Check the file&apos;s permissions.</source>
-        <translation>%1 是只读的：你的对话可以查看，但新对话和修改都不会被保存。请检查该文件的权限。</translation>
-    </message>
-    <message>
-        <source>Read-only: changes are not saved.</source>
-        <translation>只读：修改不会被保存。</translation>
-    </message>
-    <message>
-        <source>The conversation history is read-only</source>
-        <translation>对话记录是只读的</translation>
-    </message>
-    <message>
-        <source>Conversations are not saved in this session.</source>
-        <translation>本次运行中的对话不会被保存。</translation>
-    </message>
-    <message>
-        <source>Conversations are read-only</source>
-        <translation>对话记录为只读</translation>
-    </message>
-    <message>
-        <source>Conversations are not saved</source>
-        <translation>对话不会被保存</translation>
-    </message>
-    <message>
-        <source>Tokenscope works as usual, but conversations are only kept until it closes.</source>
-        <translation>Tokenscope 仍可照常使用，但对话只保留到关闭程序为止。</translation>
-    </message>
-    <message>
-        <source>The conversation history cannot be read</source>
-        <translation>无法读取对话记录</translation>
-    </message>
-    <message>
-        <source>Tokenscope can move the file aside (it is renamed, not deleted) and start a new, empty history. Otherwise conversations are only kept until Tokenscope closes.</source>
-        <translation>Tokenscope 可以把这个文件挪到一边（只是改名，不会删除），然后开始一份新的空白记录。否则，对话只保留到 Tokenscope 关闭为止。</translation>
-    </message>
-    <message>
-        <source>Move the file aside and start a new history</source>
-        <translation>挪开文件，开始新的记录</translation>
-    </message>
-    <message>
-        <source>Continue without saving</source>
-        <translation>继续，但不保存</translation>
-    </message>
-    <message>
-        <source>Could not move the file</source>
-        <translation>无法移动文件</translation>
-    </message>
-    <message>
-        <source>%1 could not be renamed: %2</source>
-        <translation>无法重命名 %1：%2</translation>
-    </message>
-    <message>
-        <source>The damaged history was kept as %1; a new one is started.</source>
-        <translation>损坏的记录已保留为 %1；已开始新的记录。</translation>
-    </message>
-    <message>
-        <source>The conversation could not be saved</source>
-        <translation>无法保存对话</translation>
-    </message>
-    <message>
-        <source>It stays open until Tokenscope closes; saving is tried again with the next change.</source>
-        <translation>在 Tokenscope 关闭之前，它会一直保留；下次有改动时会再次尝试保存。</translation>
-    </message>
-    <message>
-        <source>New chat</source>
-        <translation>新对话</translation>
-    </message>
-    <message>
-        <source>1 message</source>
-        <translation>1 条消息</translation>
-    </message>
-    <message>
-        <source>%1 messages</source>
-        <translation>%1 条消息</translation>
-    </message>
-    <message>
-        <source>%1 · not saved</source>
-        <translation>%1 · 未保存</translation>
-    </message>
-    <message>
-        <source>%1
-This conversation is not saved.</source>
-        <translation>%1
-这个对话尚未保存。</translation>
-    </message>
-    <message>
-        <source>no messages yet</source>
-        <translation>还没有消息</translation>
-    </message>
-    <message>
-        <source>Untitled</source>
-        <translation>无标题</translation>
-    </message>
-    <message>
-        <source>Could not open the conversation</source>
-        <translation>无法打开对话</translation>
-    </message>
-    <message>
-        <source>Could not rename the conversation</source>
-        <translation>无法重命名对话</translation>
-    </message>
-    <message>
-        <source>Delete conversation</source>
-        <translation>删除对话</translation>
-    </message>
-    <message>
-        <source>Delete “%1”? This cannot be undone.</source>
-        <translation>要删除“%1”吗？此操作无法撤销。</translation>
-    </message>
-    <message>
-        <source>Could not delete the conversation</source>
-        <translation>无法删除对话</translation>
-    </message>
-    <message>
-        <source>Markdown (*.md)</source>
-        <translation>Markdown (*.md)</translation>
-    </message>
-    <message>
-        <source>JSON with every token’s details (*.json)</source>
-        <translation>包含每个词元细节的 JSON (*.json)</translation>
-    </message>
-    <message>
-        <source>Export conversation</source>
-        <translation>导出对话</translation>
-    </message>
-    <message>
-        <source>Could not export the conversation</source>
-        <translation>无法导出对话</translation>
-    </message>
-    <message>
-        <source>%1 could not be written: %2</source>
-        <translation>无法写入 %1：%2</translation>
-    </message>
-    <message>
-        <source>Exported to %1</source>
-        <translation>已导出到 %1</translation>
-    </message>
-    <message>
-        <source>Import conversation</source>
-        <translation>导入对话</translation>
-    </message>
-    <message>
-        <source>Tokenscope conversations (*.json);;All files (*)</source>
-        <translation>Tokenscope 对话 (*.json);;所有文件 (*)</translation>
-    </message>
-    <message>
-        <source>%1 is not a Tokenscope conversation export (it is not JSON text).</source>
-        <translation>%1 不是 Tokenscope 导出的对话（它不是 JSON 文本）。</translation>
-    </message>
-    <message>
-        <source>%1 could not be read: %2</source>
-        <translation>无法读取 %1：%2</translation>
-    </message>
-    <message>
-        <source>Could not import the conversation</source>
-        <translation>无法导入对话</translation>
-    </message>
-    <message>
-        <source>Imported “%1”</source>
-        <translation>已导入“%1”</translation>
-    </message>
-    <message>
-        <source>Branching needs the model that wrote this reply (%1); %2 is loaded.</source>
-        <translation>分支需要使用写出这条回复的模型（%1）；当前加载的是 %2。</translation>
-    </message>
-    <message>
-        <source>Stopping…</source>
-        <translation>正在停止…</translation>
-    </message>
-    <message>
-        <source>The reply could not be written</source>
-        <translation>无法生成回复</translation>
-    </message>
-    <message>
-        <source>Context %1 / %2</source>
-        <translation>上下文 %1 / %2</translation>
-    </message>
-    <message>
-        <source>Context 0 / %1</source>
-        <translation>上下文 0 / %1</translation>
-    </message>
-    <message>
-        <source>%1 tok/s</source>
-        <translation>%1 词元/秒</translation>
-    </message>
-    <message>
-        <source>Language</source>
-        <translation>语言</translation>
-    </message>
-    <message>
-        <source>The new language is used when Tokenscope starts again.</source>
-        <translation>新的语言将在 Tokenscope 下次启动时生效。</translation>
-    </message>
-    <message>
-        <source>Reload the model?</source>
-        <translation>重新加载模型？</translation>
-    </message>
-    <message>
-        <source>Reload %1 now with the new load options?</source>
-        <translation>要立即用新的加载选项重新加载 %1 吗？</translation>
-    </message>
-    <message>
-        <source>About Tokenscope</source>
-        <translation>关于 Tokenscope</translation>
-    </message>
-    <message>
-        <source>&lt;h3&gt;Tokenscope %1&lt;/h3&gt;&lt;p&gt;Chat with language models on your own computer, offline, and see how they work: every token with its probability, the sampler&apos;s candidates, the prompt as tokens and the context window.&lt;/p&gt;&lt;p&gt;Models run with llama.cpp (llama-cpp-python).&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Tokenscope %1&lt;/h3&gt;&lt;p&gt;在你自己的电脑上离线与语言模型对话，并看清它们是如何工作的：每个词元及其概率、采样器的候选词元、被切分成词元的提示词，以及上下文窗口。&lt;/p&gt;&lt;p&gt;模型由 llama.cpp（llama-cpp-python）运行。&lt;/p&gt;</translation>
     </message>
 </context>
 <context>
@@ -1349,7 +1180,7 @@ This conversation is not saved.</source>
     <name>ModelBar</name>
     <message>
         <source>Open a model…</source>
-        <extracomment>How often the panels follow a streaming reply (the chat itself follows every batch). Saved conversations kept open in memory besides the current one (reopening is quick). A conversation&apos;s automatic title: its first message, cut at this many characters. The object name of the container that switches a model-needing button off.</extracomment>
+        <extracomment>what heat mode can colour by the model file (Path) that wrote the conversation</extracomment>
         <translation>打开模型…</translation>
     </message>
     <message>
@@ -1371,6 +1202,57 @@ This conversation is not saved.</source>
     <message>
         <source>Load %1</source>
         <translation>加载 %1</translation>
+    </message>
+</context>
+<context>
+    <name>Models</name>
+    <message>
+        <source>The last model (%1) is no longer there.</source>
+        <translation>上次使用的模型（%1）已不存在。</translation>
+    </message>
+    <message>
+        <source>Model file not found: %1</source>
+        <translation>找不到模型文件：%1</translation>
+    </message>
+    <message>
+        <source>Open a model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf);;All files (*)</source>
+        <translation>GGUF 模型 (*.gguf);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Stop the reply first.</source>
+        <translation>请先停止当前回复。</translation>
+    </message>
+    <message>
+        <source>Loading %1…</source>
+        <translation>正在加载 %1…</translation>
+    </message>
+    <message>
+        <source>Could not load the model</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <source>Loaded %1 in %2 s</source>
+        <translation>已加载 %1，用时 %2 秒</translation>
+    </message>
+    <message>
+        <source>Reload the model?</source>
+        <translation>重新加载模型？</translation>
+    </message>
+    <message>
+        <source>Reload %1 now with the new load options?</source>
+        <translation>要立即用新的加载选项重新加载 %1 吗？</translation>
+    </message>
+    <message>
+        <source>Getting the starter model (about 100 MB)…</source>
+        <translation>正在获取入门模型（约 100 MB）…</translation>
+    </message>
+    <message>
+        <source>Could not get the starter model</source>
+        <translation>无法获取入门模型</translation>
     </message>
 </context>
 <context>
@@ -1802,6 +1684,25 @@ This conversation is not saved.</source>
     </message>
 </context>
 <context>
+    <name>Preferences</name>
+    <message>
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+    <message>
+        <source>The new language is used when Tokenscope starts again.</source>
+        <translation>新的语言将在 Tokenscope 下次启动时生效。</translation>
+    </message>
+    <message>
+        <source>About Tokenscope</source>
+        <translation>关于 Tokenscope</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Tokenscope %1&lt;/h3&gt;&lt;p&gt;Chat with language models on your own computer, offline, and see how they work: every token with its probability, the sampler&apos;s candidates, the prompt as tokens and the context window.&lt;/p&gt;&lt;p&gt;Models run with llama.cpp (llama-cpp-python).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Tokenscope %1&lt;/h3&gt;&lt;p&gt;在你自己的电脑上离线与语言模型对话，并看清它们是如何工作的：每个词元及其概率、采样器的候选词元、被切分成词元的提示词，以及上下文窗口。&lt;/p&gt;&lt;p&gt;模型由 llama.cpp（llama-cpp-python）运行。&lt;/p&gt;</translation>
+    </message>
+</context>
+<context>
     <name>Presets</name>
     <message>
         <source>llama.cpp defaults</source>
@@ -2037,8 +1938,213 @@ This conversation is not saved.</source>
     <name>StageStrip</name>
     <message>
         <source>Sampling stage</source>
-        <extracomment>visible token text raw probability over the whole vocabulary 1-based rank by raw logit per stage: probability there, None once cut index of the stage that removed it, -1 if it survives to the end the token the model actually produced</extracomment>
         <translation>采样阶段</translation>
+    </message>
+</context>
+<context>
+    <name>StageTexts</name>
+    <message>
+        <source>raw</source>
+        <translation>原始</translation>
+    </message>
+    <message>
+        <source>bias</source>
+        <translation>偏置</translation>
+    </message>
+    <message>
+        <source>grammar</source>
+        <translation>语法</translation>
+    </message>
+    <message>
+        <source>penalty</source>
+        <translation>惩罚</translation>
+    </message>
+    <message>
+        <source>DRY</source>
+        <translation>DRY</translation>
+    </message>
+    <message>
+        <source>top-nσ</source>
+        <translation>top-nσ</translation>
+    </message>
+    <message>
+        <source>top-k</source>
+        <translation>top-k</translation>
+    </message>
+    <message>
+        <source>typical</source>
+        <translation>typical</translation>
+    </message>
+    <message>
+        <source>top-p</source>
+        <translation>top-p</translation>
+    </message>
+    <message>
+        <source>min-p</source>
+        <translation>min-p</translation>
+    </message>
+    <message>
+        <source>XTC</source>
+        <translation>XTC</translation>
+    </message>
+    <message>
+        <source>temp.</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>mirostat</source>
+        <translation>mirostat</translation>
+    </message>
+    <message>
+        <source>Raw softmax of the model&apos;s logits: the top {n} stored candidates, with their probability over the whole vocabulary.</source>
+        <translation>对模型 logits 直接做 softmax 的结果：保存下来的前 {n} 个候选，以及它们在整个词表上的概率。</translation>
+    </message>
+    <message>
+        <source>Repeat penalty {r}: tokens seen in the last {n} tokens are made less likely.</source>
+        <translation>重复惩罚 {r}：在最近 {n} 个词元中出现过的词元会变得更不可能被选中。</translation>
+    </message>
+    <message>
+        <source>Penalties are off: nothing changes.</source>
+        <translation>惩罚已关闭：这一步不做任何改变。</translation>
+    </message>
+    <message>
+        <source>top-k {k}: keeps the {k} most likely tokens.</source>
+        <translation>top-k {k}：保留最可能的 {k} 个词元。</translation>
+    </message>
+    <message>
+        <source>top-k is off.</source>
+        <translation>top-k 已关闭。</translation>
+    </message>
+    <message>
+        <source>typical-p {p}: keeps the tokens whose surprise is closest to the average.</source>
+        <translation>typical-p {p}：保留“意外程度”最接近平均值的词元。</translation>
+    </message>
+    <message>
+        <source>typical-p is off.</source>
+        <translation>typical-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>top-p {p}: keeps the most likely tokens until they add up to {p} (the line: cumulative probability).</source>
+        <translation>top-p {p}：按概率从高到低保留词元，直到累计达到 {p}（折线为累计概率）。</translation>
+    </message>
+    <message>
+        <source>top-p is off.</source>
+        <translation>top-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>min-p {p}: drops tokens less than {p} × as likely as the best one.</source>
+        <translation>min-p {p}：丢弃概率不到最高者 {p} 倍的词元。</translation>
+    </message>
+    <message>
+        <source>min-p is off.</source>
+        <translation>min-p 已关闭。</translation>
+    </message>
+    <message>
+        <source>Temperature 0: greedy, only the most likely token stays.</source>
+        <translation>温度为 0：贪心，只留下最可能的那个词元。</translation>
+    </message>
+    <message>
+        <source>Temperature {t}: below 1 sharper, above 1 flatter.</source>
+        <translation>温度 {t}：低于 1 时分布更尖锐，高于 1 时更平缓。</translation>
+    </message>
+    <message>
+        <source>The final distribution: the token is drawn from it.</source>
+        <translation>最终分布：词元就是从这里抽取的。</translation>
+    </message>
+    <message>
+        <source>{kept} of {n} kept.</source>
+        <translation>保留了 {n} 个中的 {kept} 个。</translation>
+    </message>
+    <message>
+        <source>Logit bias: {n} token(s) made more or less likely (−inf bans).</source>
+        <translation>Logit 偏置：调高或调低了 {n} 个词元的可能性（−inf 表示禁止）。</translation>
+    </message>
+    <message>
+        <source>Grammar: tokens that cannot continue the grammar are masked.</source>
+        <translation>语法：不能接续语法的词元被屏蔽。</translation>
+    </message>
+    <message>
+        <source>Here it masked {n} tokens of the vocabulary.</source>
+        <translation>这一步它屏蔽了词表中的 {n} 个词元。</translation>
+    </message>
+    <message>
+        <source>DRY {m} × {b}^(n − {a}): a token that would continue a repetition of n ≥ {a} tokens is pushed down.</source>
+        <translation>DRY {m} × {b}^(n − {a})：会让 n ≥ {a} 个词元的重复继续下去的词元被压低。</translation>
+    </message>
+    <message>
+        <source>“{t}” would repeat {n} tokens (−{p:.2f})</source>
+        <translation>“{t}”会重复 {n} 个词元（−{p:.2f}）</translation>
+    </message>
+    <message>
+        <source>No repetition matched here.</source>
+        <translation>这里没有匹配到重复。</translation>
+    </message>
+    <message>
+        <source>top-nσ {n}: keeps the tokens whose logit is within {n} standard deviations of the best.</source>
+        <translation>top-nσ {n}：保留 logit 与最高者相差不超过 {n} 个标准差的词元。</translation>
+    </message>
+    <message>
+        <source>XTC: with chance {p}, removes every token above {t} except the least likely of them.</source>
+        <translation>XTC：以 {p} 的概率，移除所有概率高于 {t} 的词元，只留下其中最不可能的一个。</translation>
+    </message>
+    <message>
+        <source>Here the coin said: apply.</source>
+        <translation>这一步掷币结果：执行。</translation>
+    </message>
+    <message>
+        <source>Here the coin said: skip.</source>
+        <translation>这一步掷币结果：跳过。</translation>
+    </message>
+    <message>
+        <source>Mirostat {v}: keeps as many tokens as target a surprise of {tau} bits, then draws (it replaces the other stages).</source>
+        <translation>Mirostat {v}：保留足够多的词元，使意外度接近 {tau} 比特，然后抽取（它取代其他阶段）。</translation>
+    </message>
+    <message>
+        <source>μ before this token: {mu:.2f}.</source>
+        <translation>此词元之前的 μ：{mu:.2f}。</translation>
+    </message>
+</context>
+<context>
+    <name>StatusLine</name>
+    <message>
+        <source>No model</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>The loaded model</source>
+        <translation>当前加载的模型</translation>
+    </message>
+    <message>
+        <source>Where the model runs</source>
+        <translation>模型运行的位置</translation>
+    </message>
+    <message>
+        <source>Tokens in the context window: used by the last reply / available</source>
+        <translation>上下文窗口中的词元：最近一次回复已用 / 总容量</translation>
+    </message>
+    <message>
+        <source>Generation speed of the last reply</source>
+        <translation>最近一次回复的生成速度</translation>
+    </message>
+    <message>
+        <source>%1 · all layers on GPU</source>
+        <translation>%1 · 所有层都在 GPU 上</translation>
+    </message>
+    <message>
+        <source>%1 · %2 GPU layers</source>
+        <translation>%1 · %2 层在 GPU 上</translation>
+    </message>
+    <message>
+        <source>Context %1 / %2</source>
+        <translation>上下文 %1 / %2</translation>
+    </message>
+    <message>
+        <source>Context 0 / %1</source>
+        <translation>上下文 0 / %1</translation>
+    </message>
+    <message>
+        <source>%1 tok/s</source>
+        <translation>%1 词元/秒</translation>
     </message>
 </context>
 <context>

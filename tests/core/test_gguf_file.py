@@ -13,6 +13,7 @@ from gguf import LlamaFileType
 from desktop.core.gguf_file import (
     GGUFInfo,
     InvalidGGUFError,
+    SplitModelError,
     estimate_memory,
     fit_verdict,
     info_from_name,
@@ -22,6 +23,8 @@ from desktop.core.gguf_file import (
     split_info,
     split_part_name,
 )
+from desktop.core.tiny_model import write_tiny_llama
+from tests.gguf_tools import split_gguf
 from tests.hub_server import make_gguf
 
 
@@ -60,14 +63,15 @@ def test_info_round_trips_through_dict(tiny: Path) -> None:
 
 
 def test_split_model_is_read_as_a_whole(tmp_path: Path) -> None:
-    first = make_gguf(tmp_path / "m-Q8_0-00001-of-00002.gguf", split=(1, 2))
-    second = make_gguf(tmp_path / "m-Q8_0-00002-of-00002.gguf", split=(2, 2))
+    whole = write_tiny_llama(tmp_path / "whole.gguf")
+    first, second, third = split_gguf(whole, tmp_path / "m-F32.gguf", max_tensors=8)
     info = read_info(first)
-    assert info.split_count == 2
-    assert info.file_size == first.stat().st_size + second.stat().st_size
-    assert info.parameter_count == 2 * read_info(second).parameter_count  # type: ignore[operator]
-    second.unlink()
-    with pytest.raises(InvalidGGUFError, match=r"part 2 of 2.*missing"):
+    assert info.split_count == 3 and info.tensor_count == 21
+    assert info.file_size == sum(p.stat().st_size for p in (first, second, third))
+    assert info.parameter_count == read_info(whole).parameter_count
+    assert info.vocab_size == 261 and info.name == "tiny-random-llama"
+    third.unlink()
+    with pytest.raises(SplitModelError, match=r"Part 3 of 3 is missing.*download all 3 parts"):
         read_info(first)
 
 

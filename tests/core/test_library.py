@@ -11,6 +11,8 @@ from huggingface_hub import hf_hub_download
 from desktop.core import library, paths
 from desktop.core.gguf_file import InvalidGGUFError
 from desktop.core.library import LibraryError, ModelNotFoundError
+from desktop.core.tiny_model import write_tiny_llama
+from tests.gguf_tools import split_gguf
 from tests.hub_server import FakeHub, isolate, make_gguf, use_hub
 
 
@@ -49,11 +51,15 @@ def test_lists_downloads_with_metadata_and_skips_partials() -> None:
     assert entry.size == entry.path.stat().st_size
 
 
-def test_split_models_are_listed_once_and_only_when_complete() -> None:
+def test_split_models_are_listed_once_and_only_when_complete(tmp_path: Path) -> None:
     repo = "acme/Big-GGUF"
-    downloaded(repo, "Big-Q4_0-00001-of-00002.gguf", split=(1, 2))
+    whole = write_tiny_llama(tmp_path / "whole.gguf")
+    first, second = split_gguf(whole, tmp_path / "split" / "Big-Q4_0.gguf", max_tensors=11)
+    folder = library.repo_dir(repo)
+    folder.mkdir(parents=True)
+    first.rename(folder / first.name)
     assert library.list_models() == []
-    downloaded(repo, "Big-Q4_0-00002-of-00002.gguf", split=(2, 2))
+    second.rename(folder / second.name)
     [entry] = library.list_models()
     assert entry.name == f"{repo}/Big-Q4_0" and entry.path.name.endswith("00001-of-00002.gguf")
     assert len(entry.parts) == 2 and entry.info is not None and entry.info.split_count == 2

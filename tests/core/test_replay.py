@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from desktop.core.generation import Tracer
-from desktop.core.sampling import Candidates, SamplerSettings, history_counts, run_chain
+from desktop.core.sampling import (
+    STAGE_NAMES,
+    Candidates,
+    SamplerSettings,
+    history_counts,
+    run_chain,
+)
 
 SETTINGS = [
     SamplerSettings(top_k=0, top_p=0.9, min_p=0.0, temperature=1.0),
@@ -63,7 +69,7 @@ def check(engine, prompt: list[int], n: int) -> tuple[int, int]:
                 assert trace.p_sample == pytest.approx(float(fin.probs()[where[0]]), rel=1e-5)
                 # the JSON rows come from the recorded cuts
                 for row, c in zip(trace.top(s), want_cut[:20].tolist(), strict=True):
-                    assert len(row["kept_by"]) == (6 if c < 0 else c - 1)
+                    assert len(row["kept_by"]) == (len(STAGE_NAMES) - 1 if c < 0 else c - 1)
                 # (b) replay: equal wherever it claims exactness
                 rep = trace.replay(s)
                 total += 1

@@ -123,7 +123,8 @@ def test_top_indices_is_a_superset_of_the_top_k() -> None:
 
 def test_stage_order_is_llama_cpps() -> None:
     assert S.STAGE_NAMES == (
-        "raw", "penalties", "top_k", "typical_p", "top_p", "min_p", "temperature",
+        "raw", "logit_bias", "grammar", "penalties", "dry", "top_n_sigma", "top_k",
+        "typical_p", "top_p", "min_p", "xtc", "temperature", "mirostat",
     )
 
 

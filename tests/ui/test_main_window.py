@@ -31,9 +31,9 @@ def send(qtbot: Any, win: MainWindow, text: str = PROMPT) -> Any:
     """Type ``text``, press Enter, wait for the reply; returns the reply node."""
     win.composer.edit.setPlainText(text)
     qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
-    assert win.generating
-    qtbot.waitUntil(lambda: not win.generating, timeout=TIMEOUT)
-    reply = win.last_reply()
+    assert win.state.generating
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    reply = win.state.last_reply()
     assert reply is not None
     return reply
 
@@ -71,13 +71,13 @@ def test_a_message_streams_a_reply_into_the_chat(
     send_text = PROMPT
     window.composer.edit.setPlainText(send_text)
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    worker = window.generation
+    worker = window.generation.worker
     assert worker is not None
     worker.progress.connect(updates.append)
     assert window.composer.button.text() == "Stop"
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
 
-    user, reply = window.current.path()
+    user, reply = window.state.current.path()
     assert user.content == PROMPT
     assert reply.role == "assistant" and reply.finish_reason in ("eog", "length", "context")
     assert len(reply.traces) > 20
@@ -92,16 +92,16 @@ def test_a_message_streams_a_reply_into_the_chat(
     assert window.windowTitle() == f"{PROMPT} — Tokenscope"
     assert window.conversation_list.list.item(0).text() == PROMPT
     # the status bar shows the model, the context fill and the speed
-    assert window.model_label.text() == "tiny-spm"  # the file's name
-    assert "/ 512" in window.context_label.text()
-    assert "tok/s" in window.speed_label.text()
+    assert window.status.model_label.text() == "tiny-spm"  # the file's name
+    assert "/ 512" in window.status.context_label.text()
+    assert "tok/s" in window.status.speed_label.text()
 
 
 def test_shift_enter_starts_a_new_line_instead_of_sending(qtbot: Any, window: MainWindow) -> None:
     window.composer.edit.setPlainText("first line")
     window.composer.edit.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
-    assert not window.generating
+    assert not window.state.generating
     assert window.composer.text() == "first line\n"
 
 
@@ -111,7 +111,7 @@ def test_heat_mode_colours_reply_tokens_by_probability(
     use_seed(store)
     reply = send(qtbot, window)
     qtbot.keyClick(window, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
-    assert window.heat_action.isChecked() and window.legend.isVisible()
+    assert window.action("heat").isChecked() and window.page.legend.isVisible()
     view = window.chat.views[reply.id]
     html = view.body.toHtml()
     singles = [s for s in view.spans if s.size == 1 and not s.special][:10]
@@ -120,7 +120,7 @@ def test_heat_mode_colours_reply_tokens_by_probability(
         assert prob_color(span.p_model).name() in html
         assert f"tok:{reply.id}:{span.start}" in html
     # entropy colouring is the other scale
-    window.legend.metric_box.setCurrentIndex(window.legend.metric_box.findData("entropy"))
+    window.page.legend.metric_box.setCurrentIndex(window.page.legend.metric_box.findData("entropy"))
     assert window.chat.heat_metric == "entropy"
     assert store.heat_metric == "entropy"
 
@@ -130,7 +130,7 @@ def test_clicking_a_token_fills_the_inspector_and_the_timeline(
 ) -> None:
     use_seed(store)
     reply = send(qtbot, window)
-    window.heat_action.setChecked(True)
+    window.action("heat").setChecked(True)
     view = window.chat.views[reply.id]
     span = next(s for s in view.spans[2:] if s.size == 1 and s.text.strip())
     href = f"tok:{reply.id}:{span.start}"
@@ -152,7 +152,7 @@ def test_branching_at_a_token_creates_a_second_version(
 ) -> None:
     use_seed(store)
     reply = send(qtbot, window)
-    window.select_token(reply.id, 1)
+    window.state.select_token(reply.id, 1)
     inspector = window.inspector
     qtbot.waitUntil(lambda: inspector.scroll_area.isVisible(), timeout=5000)
     # another candidate than the one drawn (at temperature 0.8 that is not always rank 1)
@@ -161,12 +161,12 @@ def test_branching_at_a_token_creates_a_second_version(
     inspector.chart.select_row(other)
     assert inspector.branch_button.isEnabled()
     qtbot.mouseClick(inspector.branch_button, Qt.MouseButton.LeftButton)
-    assert window.generating
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
+    assert window.state.generating
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
 
-    new = window.last_reply()
+    new = window.state.last_reply()
     assert new is not None and new.id != reply.id
-    assert window.current.siblings(reply.id) == [reply.id, new.id]
+    assert window.state.current.siblings(reply.id) == [reply.id, new.id]
     assert new.branched_at == 1
     assert new.traces[0].token == reply.traces[0].token
     assert new.traces[1].token != reply.traces[1].token
@@ -179,7 +179,7 @@ def test_branching_at_a_token_creates_a_second_version(
     card = window.chat.views[new.id]
     # the navigator goes back to the first version
     qtbot.mouseClick(card.prev_btn, Qt.MouseButton.LeftButton)
-    assert window.last_reply() is reply
+    assert window.state.last_reply() is reply
     assert window.chat.views[reply.id].version.text() == "1/2"
 
 
@@ -187,19 +187,19 @@ def test_regenerate_and_edit_make_new_versions(qtbot: Any, window: MainWindow, s
     use_seed(store)
     first = send(qtbot, window)
     qtbot.mouseClick(window.chat.views[first.id].action_btn, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
-    second = window.last_reply()
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
+    second = window.state.last_reply()
     assert second is not None and second.id != first.id
     assert window.chat.views[second.id].version.text() == "2/2"
 
-    user = window.current.path()[0]
+    user = window.state.current.path()[0]
     card = window.chat.views[user.id]
     qtbot.mouseClick(card.action_btn, Qt.MouseButton.LeftButton)
     assert card.editor.isVisible()
     card.editor.setPlainText("What is the capital of France?")
     qtbot.mouseClick(card.send_edit, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
-    edited = window.current.path()[0]
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
+    edited = window.state.current.path()[0]
     assert edited.content == "What is the capital of France?"
     assert window.chat.views[edited.id].version.text() == "2/2"
 
@@ -209,8 +209,8 @@ def test_escape_stops_the_reply(qtbot: Any, window: MainWindow, store: Any) -> N
     window.composer.edit.setPlainText(PROMPT)
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
-    reply = window.last_reply()
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
+    reply = window.state.last_reply()
     assert reply is not None and reply.finish_reason == "cancelled"
     assert "stopped" in window.chat.views[reply.id].info.text()
 
@@ -228,13 +228,13 @@ def test_stop_takes_effect_mid_reply_within_a_token(
     win.composer.edit.setPlainText("Count from 1 to 1000, one number per line.")
     qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: (r := win.last_reply()) is not None and len(r.traces) >= 10, timeout=TIMEOUT
+        lambda: (r := win.state.last_reply()) is not None and len(r.traces) >= 10, timeout=TIMEOUT
     )
-    reply = win.last_reply()
+    reply = win.state.last_reply()
     assert reply is not None
     qtbot.mouseClick(win.composer.button, Qt.MouseButton.LeftButton)  # the Stop button
     at_stop = len(reply.traces)
-    qtbot.waitUntil(lambda: not win.generating, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
     assert reply.finish_reason == "cancelled"
     assert at_stop <= len(reply.traces) <= at_stop + 1
 
@@ -242,7 +242,7 @@ def test_stop_takes_effect_mid_reply_within_a_token(
     win.composer.edit.setPlainText("Count from 1 to 1000 again.")
     qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(
-        lambda: (r := win.last_reply()) is not None and len(r.traces) >= 5, timeout=TIMEOUT
+        lambda: (r := win.state.last_reply()) is not None and len(r.traces) >= 5, timeout=TIMEOUT
     )
     started = time.monotonic()
     win.close()
@@ -301,16 +301,16 @@ def test_new_rename_and_delete_conversations(
 ) -> None:
     use_seed(store)
     send(qtbot, window)
-    first = window.current
-    window.new_action.trigger()
-    assert window.current is not first and not window.current.nodes
+    first = window.state.current
+    window.action("new").trigger()
+    assert window.state.current is not first and not window.state.current.nodes
     assert window.conversation_list.list.count() == 2
     assert window.windowTitle() == "New chat — Tokenscope"
-    window.new_action.trigger()  # an empty chat is reused, not duplicated
+    window.action("new").trigger()  # an empty chat is reused, not duplicated
     assert window.conversation_list.list.count() == 2
 
     window.conversation_list.list.setCurrentRow(1)
-    assert window.current is first
+    assert window.state.current is first
     assert window.chat.views  # its messages are back
     window.conversation_list.list.item(1).setText("Greetings")
     assert first.title == "Greetings"
@@ -326,14 +326,14 @@ def test_new_rename_and_delete_conversations(
         return question
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
-    window.delete_conversation()
+    window.conversations.delete()
     assert asked and "Greetings" in asked[-1]
     assert window.conversation_list.list.count() == 2
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
-    window.delete_conversation()
+    window.conversations.delete()
     assert window.conversation_list.list.count() == 1
-    assert first.id not in window.opened and window.current is not first
-    assert window.store is not None and window.store.list() == []
+    assert first.id not in window.history.opened and window.state.current is not first
+    assert window.history.store is not None and window.history.store.list() == []
 
 
 # --- models, first run, errors ---------------------------------------------------------------
@@ -357,18 +357,19 @@ def test_first_run_page_downloads_the_starter_model_and_loads_it(
     assert not win.composer.isEnabled()
     qtbot.mouseClick(win.first_run.download_button, Qt.MouseButton.LeftButton)
     # the model is ready, and the loading has finished (the composer is enabled after both)
-    qtbot.waitUntil(lambda: win.session is not None and not win.loading, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: win.state.session is not None and not win.state.loading,
+                    timeout=TIMEOUT)
     assert win.stack.currentWidget() is win.chat_page
     assert win.composer.isEnabled()
     assert store.last_model == str(tiny_model)
     win.close()
-    assert win.engine is None  # the window closed the model it loaded
+    assert win.state.engine is None  # the window closed the model it loaded
 
     # next start: the last model opens by itself
     again = MainWindow(store, probe_build=False, restore_layout=False)
     qtbot.addWidget(again)
-    qtbot.waitUntil(lambda: again.session is not None, timeout=TIMEOUT)
-    assert again.model_label.text() == tiny_model.stem
+    qtbot.waitUntil(lambda: again.state.session is not None, timeout=TIMEOUT)
+    assert again.status.model_label.text() == tiny_model.stem
     again.close()
 
 
@@ -385,7 +386,7 @@ def test_a_broken_model_file_is_reported_not_raised(
     qtbot.addWidget(win)
     qtbot.waitUntil(lambda: bool(warnings), timeout=TIMEOUT)
     assert "Traceback" not in warnings[0]
-    qtbot.waitUntil(lambda: not win.loading, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not win.state.loading, timeout=TIMEOUT)
     assert win.stack.currentWidget() is win.first_run
     assert win.first_run.status.text() == warnings[0]
     win.close()
@@ -396,7 +397,7 @@ def test_heat_mode_while_streaming_shows_every_token_once(
 ) -> None:
     """Streaming in heat mode appends spans as they come; the result is the full reply."""
     use_seed(store)
-    window.heat_action.setChecked(True)
+    window.action("heat").setChecked(True)
     reply = send(qtbot, window)
     view = window.chat.views[reply.id]
     streamed = view.body.toPlainText()

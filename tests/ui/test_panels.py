@@ -22,10 +22,13 @@ from desktop.ui.panels import (
     TimelinePanel,
     TokensPanel,
 )
+from desktop.ui.panels._stage_view import restrict, stage_probabilities, visible_stages
 from desktop.ui.panels.context import WARN_AT
-from desktop.ui.panels.inspector import stage_probabilities
 
-FINAL = len(STAGE_NAMES) - 1
+#: the strip shows the classic chain unless other samplers are on
+SHOWN = [n for n in STAGE_NAMES if n in (
+    "raw", "penalties", "top_k", "typical_p", "top_p", "min_p", "temperature")]
+FINAL = len(SHOWN) - 1
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def test_inspector_marks_the_chosen_token_and_counts_match_replay(
     for index in (0, len(reply.traces) // 2, len(reply.traces) - 1):
         trace = reply.traces[index]
         panel = inspector(qtbot, tiny_engine, reply, index)
-        chain = trace.replay(reply.settings)
+        chain = restrict(trace.replay(reply.settings), visible_stages(reply.settings))
         assert panel.strip.counts == [len(c) for _, c in chain.stages]
         assert panel.strip.current() == FINAL  # opens on the final distribution
         chosen = [r for r in panel.chart.rows if r.chosen]
@@ -75,7 +78,7 @@ def test_inspector_marks_the_chosen_token_and_counts_match_replay(
         # every row: cut where the replay cut it, renormalised probabilities where kept
         ids = np.array([r.token for r in panel.chart.rows], dtype=np.int32)
         assert [r.cut for r in panel.chart.rows] == chain.cut_at(ids).tolist()
-        for stage in range(2, len(STAGE_NAMES)):
+        for stage in range(2, len(chain.stages)):
             panel.strip.set_current(stage)
             c = chain.stages[stage][1]
             expected = dict(zip(c.ids.tolist(), c.probs().tolist(), strict=True))
@@ -125,10 +128,11 @@ def test_what_if_controls_replay_with_new_settings(
     assert "Hypothetical" in panel.whatif_status.text()
 
     panel.spins["top_k"].setValue(3)
-    assert panel.strip.counts[STAGE_NAMES.index("top_k")] == 3
+    assert panel.strip.counts[SHOWN.index("top_k")] == 3
     assert len(final()) <= 3
+    keep = visible_stages(hot.with_(top_k=3), reply.settings)
     assert panel.strip.counts == [
-        len(c) for _, c in trace.replay(hot.with_(top_k=3)).stages
+        len(c) for _, c in restrict(trace.replay(hot.with_(top_k=3)), keep).stages
     ]
 
     panel.reset_button.click()
@@ -144,7 +148,7 @@ def test_what_if_settings_start_from_the_replys_settings(
     panel = inspector(qtbot, tiny_engine, reply, 0)
     assert panel.spins["temperature"].value() == pytest.approx(0.5)
     assert panel.spins["top_k"].value() == 7
-    assert panel.strip.counts[STAGE_NAMES.index("top_k")] == 7
+    assert panel.strip.counts[SHOWN.index("top_k")] == 7
 
 
 def test_branch_from_a_candidate_emits_the_ids(

@@ -20,8 +20,12 @@ from desktop.core.conversation import Conversation
 from desktop.core.sampling import STAGE_NAMES
 from desktop.core.session import plan_of
 from desktop.core.store import Store, StoreFullError, default_path
-from desktop.ui.main_window import MainWindow, auto_title, gate_of
+from desktop.ui.main_window import MainWindow
 from desktop.ui.panels._common import token_label
+from desktop.ui.panels._stage_view import restrict, visible_stages
+from desktop.ui.window.conversations import auto_title
+from desktop.ui.window.gate import gate_of
+from desktop.ui.window.history import History
 from tests.ui.test_main_window import PROMPT, TIMEOUT, send, use_seed
 
 
@@ -64,7 +68,7 @@ def test_a_reply_is_in_the_database_after_streaming(
 ) -> None:
     use_seed(store)
     reply = send(qtbot, window)
-    conv = window.current
+    conv = window.state.current
     assert conv.id is not None
     assert conv.title == auto_title(PROMPT)
     back = db.load(conv.id)
@@ -85,16 +89,16 @@ def test_switching_versions_is_saved(
     use_seed(store)
     store.max_tokens = 8
     first = send(qtbot, window)
-    window.regenerate(first.id)
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
-    second = window.last_reply()
+    window.generation.regenerate(first.id)
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
+    second = window.state.last_reply()
     assert second is not None and second.id != first.id
-    conv_id = window.current.id
+    conv_id = window.state.current.id
     assert conv_id is not None
     assert db.load(conv_id).leaf == second.id
-    window.switch_version(second.id, -1)
+    window.conversations.switch_version(second.id, -1)
     assert db.load(conv_id).leaf == first.id
-    assert window.last_reply() is first
+    assert window.state.last_reply() is first
 
 
 def test_a_failed_save_keeps_the_conversation_and_says_so_once(
@@ -112,19 +116,20 @@ def test_a_failed_save_keeps_the_conversation_and_says_so_once(
     use_seed(store)
     store.max_tokens = 8
     reply = send(qtbot, window)
-    assert reply.content is not None and window.current.nodes
+    assert reply.content is not None and window.state.current.nodes
     assert len(warnings) == 1 and "disk is full" in warnings[0]
     assert "disk is full" in window.statusBar().currentMessage()
-    assert window.current.id is None
+    assert window.state.current.id is None
     entry = window.conversation_list.entries[window.conversation_list.list.currentRow()]
-    assert entry.conv is window.current and "not saved" in entry.subtitle
+    assert entry.conv is window.state.current and "not saved" in entry.subtitle
     send(qtbot, window, "Again")  # still failing: no second dialog
     assert len(warnings) == 1
 
     monkeypatch.undo()  # the disk has room again: the next change saves everything
-    window.switch_version(reply.id, 1)
-    assert window.current.id is not None
-    assert len(window.store.load(window.current.id).nodes) == len(window.current.nodes)
+    window.conversations.switch_version(reply.id, 1)
+    assert window.state.current.id is not None
+    current = window.state.current
+    assert len(window.history.store.load(current.id).nodes) == len(current.nodes)
 
 
 # --- the list --------------------------------------------------------------------------------
@@ -156,7 +161,7 @@ def test_the_list_shows_saved_conversations_newest_first_and_search_filters_it(
 
     # selecting a saved conversation opens it, with no model
     win.conversation_list.list.setCurrentRow(3)
-    assert win.current.title == "Paris trip"
+    assert win.state.current.title == "Paris trip"
     assert win.stack.currentWidget() is win.chat_page
     assert [v.node.content for v in win.chat.views.values()] == [
         "Is the Eiffel tower tall?", "Yes, 330 m."]
@@ -175,7 +180,7 @@ def test_rename_and_delete_persist(
     row = win.conversation_list.row_of(a_id)
     win.conversation_list.list.setCurrentRow(row)
     win.conversation_list.list.item(row).setText("  Renamed   first ")
-    assert win.current.title == "Renamed first"
+    assert win.state.current.title == "Renamed first"
     assert db.load(a_id).title == "Renamed first"
     qtbot.waitUntil(lambda: "Renamed first" in titles(win), timeout=2000)
     win.conversation_list.list.item(win.conversation_list.row_of(a_id)).setText("")
@@ -184,7 +189,7 @@ def test_rename_and_delete_persist(
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *a: QMessageBox.StandardButton.Yes)
     win.conversation_list.list.setCurrentRow(win.conversation_list.row_of(b_id))
-    win.delete_conversation()
+    win.conversations.delete()
     assert [s.id for s in db.list()] == [a_id]
     assert b_id not in [e.conv_id for e in win.conversation_list.entries]
     win.close()
@@ -205,7 +210,7 @@ def test_a_saved_conversation_reopens_fully_without_the_model(
     qtbot.addWidget(first)
     first.show()
     reply = send(qtbot, first)
-    conv_id = first.current.id
+    conv_id = first.state.current.id
     assert conv_id is not None
     index = min(3, len(reply.traces) - 1)
     chosen = reply.traces[index]
@@ -213,25 +218,26 @@ def test_a_saved_conversation_reopens_fully_without_the_model(
     first.close()
 
     win = bare_window(qtbot, store)
-    assert win.engine is None and win.session is None
+    assert win.state.engine is None and win.state.session is None
     assert win.stack.currentWidget() is win.first_run
-    assert win.open_conversation(conv_id) is not None
+    assert win.conversations.open(conv_id) is not None
     assert win.stack.currentWidget() is win.chat_page
-    stored = win.last_reply()
+    stored = win.state.last_reply()
     assert stored is not None and stored.content == reply.content
 
     # heat mode: every token is a span
-    win.heat_action.setChecked(True)
+    win.action("heat").setChecked(True)
     view = win.chat.views[stored.id]
     assert view.spans and view.body.toHtml().count(f"tok:{stored.id}:") >= len(view.spans)
 
     # the inspector: the stored token and its stages, replayed without the model
-    win.select_token(stored.id, index)
+    win.state.select_token(stored.id, index)
     assert not win.inspector.scroll_area.isHidden()
     assert token_label(chosen.piece) in win.inspector.header.text()
-    chain = chosen.replay(stored.settings)
+    keep = visible_stages(stored.settings)
+    chain = restrict(chosen.replay(stored.settings), keep)
     assert win.inspector.strip.counts == [len(c) for _, c in chain.stages]
-    assert len(win.inspector.strip.counts) == len(STAGE_NAMES)
+    assert len(win.inspector.strip.counts) == len(keep) <= len(STAGE_NAMES)
     labels = [r.label for r in win.inspector.chart.rows]
     assert all(not label.startswith("#") for label in labels)  # stored texts, not ids
     win.inspector.spins["temperature"].setValue(0)  # what-if still works
@@ -252,7 +258,7 @@ def test_a_saved_conversation_reopens_fully_without_the_model(
     # continuing needs a model: sending, regenerating and branching are off, with a reason
     assert not win.composer.isEnabled()
     assert "Load a model" in win.composer.edit.placeholderText()
-    assert not win.model_bar.isHidden()
+    assert not win.page.model_bar.isHidden()
     assert not view.action_btn.isEnabled()
     gate = gate_of(view.action_btn)
     assert gate is not None and not gate.isEnabled()
@@ -260,19 +266,20 @@ def test_a_saved_conversation_reopens_fully_without_the_model(
     win.inspector.chart.select_row(1)
     assert not win.inspector.branch_button.isEnabled()
     assert "Load a model" in win.inspector.branch_button.toolTip()
-    n_nodes = len(win.current.nodes)
-    win.send("more")
-    win.regenerate(stored.id)
-    win.branch(stored.id, index, int(chosen.cand_ids[1]))
-    assert not win.generating and len(win.current.nodes) == n_nodes
+    n_nodes = len(win.state.current.nodes)
+    win.generation.send("more")
+    win.generation.regenerate(stored.id)
+    win.generation.branch(stored.id, index, int(chosen.cand_ids[1]))
+    assert not win.state.generating and len(win.state.current.nodes) == n_nodes
 
     # ...until one is loaded: the one that wrote it is a click away, named by its file
     assert view.who.text() == ui_engine.path.stem
-    assert not win.model_bar.load_button.isHidden()
-    assert win.model_bar.load_button.text() == f"Load {ui_engine.path.stem}"
-    qtbot.mouseClick(win.model_bar.load_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: win.session is not None and not win.loading, timeout=TIMEOUT)
-    assert win.composer.isEnabled() and win.model_bar.isHidden()
+    assert not win.page.model_bar.load_button.isHidden()
+    assert win.page.model_bar.load_button.text() == f"Load {ui_engine.path.stem}"
+    qtbot.mouseClick(win.page.model_bar.load_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.state.session is not None and not win.state.loading,
+                    timeout=TIMEOUT)
+    assert win.composer.isEnabled() and win.page.model_bar.isHidden()
     assert win.chat.views[stored.id].action_btn.isEnabled()
     win.close()
 
@@ -287,8 +294,8 @@ def test_a_reply_cut_off_mid_stream_says_interrupted(
     raw.commit()
     raw.close()
     win = bare_window(qtbot, store)
-    win.open_conversation(conv.id or 0)
-    reply = win.last_reply()
+    win.conversations.open(conv.id or 0)
+    reply = win.state.last_reply()
     assert reply is not None and reply.finish_reason == "interrupted"
     assert "interrupted" in win.chat.views[reply.id].info.text()
     win.close()
@@ -305,11 +312,11 @@ def test_a_corrupt_database_is_reported_left_alone_and_the_app_works_in_memory(
     path.write_bytes(junk)
     asked: list[str] = []
 
-    def confirm(self: MainWindow, message: str) -> bool:
+    def confirm(self: History, message: str) -> bool:
         asked.append(message)
         return False
 
-    monkeypatch.setattr(MainWindow, "confirm_move_aside", confirm)
+    monkeypatch.setattr(History, "confirm_move_aside", confirm)
     use_seed(store)
     store.max_tokens = 8
     win = MainWindow(store, engine=ui_engine, restore_layout=False)
@@ -317,16 +324,16 @@ def test_a_corrupt_database_is_reported_left_alone_and_the_app_works_in_memory(
     win.show()
     qtbot.waitUntil(lambda: bool(asked), timeout=2000)
     assert str(path) in asked[0] and "Traceback" not in asked[0]
-    assert win.store is None
+    assert win.history.store is None
     assert not win.conversation_list.notice.isHidden()
     reply = send(qtbot, win)
     assert reply.traces
     send(qtbot, win, "Second")
-    assert len(win.current.nodes) == 4
-    win.new_action.trigger()
+    assert len(win.state.current.nodes) == 4
+    win.action("new").trigger()
     assert len(win.conversation_list.entries) == 2  # both in memory
     win.conversation_list.list.setCurrentRow(1)
-    assert len(win.current.nodes) == 4
+    assert len(win.state.current.nodes) == 4
     win.close()
     assert path.read_bytes() == junk
     assert [p.name for p in path.parent.iterdir() if "corrupt" in p.name] == []
@@ -338,13 +345,13 @@ def test_a_corrupt_database_can_be_moved_aside_for_a_new_history(
     path = default_path()
     junk = b"\x00garbage" * 500
     path.write_bytes(junk)
-    monkeypatch.setattr(MainWindow, "confirm_move_aside", lambda self, message: True)
+    monkeypatch.setattr(History, "confirm_move_aside", lambda self, message: True)
     win = bare_window(qtbot, store)
-    qtbot.waitUntil(lambda: win.store is not None, timeout=2000)
+    qtbot.waitUntil(lambda: win.history.store is not None, timeout=2000)
     kept = [p for p in path.parent.iterdir() if p.name.startswith("tokenscope.db.corrupt-")]
     assert len(kept) == 1 and kept[0].read_bytes() == junk
     assert win.conversation_list.notice.isHidden()
-    assert win.store is not None and win.store.list() == []
+    assert win.history.store is not None and win.history.store.list() == []
     win.close()
 
 
@@ -362,7 +369,7 @@ def test_a_database_from_a_newer_version_is_refused_untouched(
     win = bare_window(qtbot, store)
     qtbot.waitUntil(lambda: bool(warnings), timeout=2000)
     assert "newer version" in warnings[0]
-    assert win.store is None
+    assert win.history.store is None
     win.close()
     assert path.read_bytes() == before
 
@@ -389,7 +396,7 @@ def test_a_read_only_database_opens_read_only(
     assert titles(win) == ["New chat", "Kept"]
     assert not win.conversation_list.delete_button.isEnabled()
     assert not win.conversation_list.rename_button.isEnabled()
-    assert win._writable_store() is None
+    assert win.history.writable_store() is None
     win.close()
 
 
@@ -407,18 +414,18 @@ def test_export_to_json_then_import_gives_the_same_conversation(
     use_seed(store)
     store.max_tokens = 16
     send(qtbot, window)
-    reply = window.last_reply()
+    reply = window.state.last_reply()
     assert reply is not None
-    window.regenerate(reply.id)
-    qtbot.waitUntil(lambda: not window.generating, timeout=TIMEOUT)
-    original = window.current
+    window.generation.regenerate(reply.id)
+    qtbot.waitUntil(lambda: not window.state.generating, timeout=TIMEOUT)
+    original = window.state.current
     target = tmp_path / "out" / "chat"
     target.parent.mkdir()
     monkeypatch.setattr(
         QFileDialog, "getSaveFileName",
         lambda *a, **k: (str(target), "JSON with every token’s details (*.json)"),
     )
-    written = window.export_conversation()
+    written = window.exchange.export_conversation()
     assert written == target.with_suffix(".json") and written.is_file()
     data = json.loads(written.read_text(encoding="utf-8"))
     assert data["format"] == export.FORMAT
@@ -426,8 +433,8 @@ def test_export_to_json_then_import_gives_the_same_conversation(
     assert top[0]["text"] == ui_engine.piece(top[0]["token"]).decode("utf-8", "replace")
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(written), ""))
-    imported = window.import_conversation()
-    assert imported is not None and imported is window.current
+    imported = window.exchange.import_conversation()
+    assert imported is not None and imported is window.state.current
     assert imported.id is not None and original.id is not None
     assert imported.id != original.id
     assert _without_date(export.to_json(imported)) == _without_date(export.to_json(original))
@@ -443,7 +450,7 @@ def test_export_to_json_then_import_gives_the_same_conversation(
     md = tmp_path / "chat.md"
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         lambda *a, **k: (str(md), "Markdown (*.md)"))
-    window.export_conversation()
+    window.exchange.export_conversation()
     assert md.read_text(encoding="utf-8").startswith(f"# {original.title}")
 
 
@@ -463,7 +470,7 @@ def test_importing_a_bad_file_shows_why(
     broken.write_text(json.dumps({"format": export.FORMAT, "version": 1,
                                   "nodes": [{"id": 1}]}), encoding="utf-8")
     for path in (not_json, other_json, broken, tmp_path / "missing.json"):
-        assert win.import_file(path) is None
+        assert win.exchange.import_file(path) is None
     assert len(warnings) == 4
     assert "not a Tokenscope conversation" in warnings[0]
     assert "not a Tokenscope conversation export" in warnings[1]
@@ -481,17 +488,17 @@ def test_file_models_opens_one_models_window_whose_load_requests_load_the_model(
     qtbot: Any, store: Any, tiny_model: Path
 ) -> None:
     win = bare_window(qtbot, store)
-    assert win.models_action.shortcut().toString() == "Ctrl+M"
-    win.models_action.trigger()
-    dialog = win.models_dialog
+    assert win.action("models").shortcut().toString() == "Ctrl+M"
+    win.action("models").trigger()
+    dialog = win.models.dialog
     assert dialog is not None and dialog.isVisible() and not dialog.isModal()
     dialog.close()
     qtbot.mouseClick(win.first_run.browse_button, Qt.MouseButton.LeftButton)
-    assert win.models_dialog is dialog and dialog.isVisible()
+    assert win.models.dialog is dialog and dialog.isVisible()
     assert dialog.n_ctx == store.load_options().n_ctx
     dialog.load_requested.emit(str(tiny_model))
-    qtbot.waitUntil(lambda: win.session is not None, timeout=TIMEOUT)
-    assert win.engine is not None and win.engine.path == tiny_model
+    qtbot.waitUntil(lambda: win.state.session is not None, timeout=TIMEOUT)
+    assert win.state.engine is not None and win.state.engine.path == tiny_model
     shut: list[bool] = []
     dialog.shutdown = lambda: shut.append(True)
     win.close()

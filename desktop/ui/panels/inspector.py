@@ -29,8 +29,11 @@ from ...core.replay import Replay
 from ...core.sampling import STAGE_NAMES, SamplerSettings
 from ...core.trace import StepTrace
 from ..heat import entropy_color, prob_color
-from ._bars import CandidateChart, CandidateRow, StageStrip
+from ._bars import CandidateChart, CandidateRow
 from ._common import percent, text_on, token_label, warning_color
+from ._stage_texts import StageTexts
+from ._stage_view import restrict, stage_active, stage_probabilities, visible_stages
+from ._stages import StageStrip
 
 PieceFn = Callable[[int], bytes]
 
@@ -43,23 +46,6 @@ _CONTROLS: dict[str, tuple[float, float, float, int]] = {
     "typical_p": (0.0, 1.0, 0.05, 2),
     "repeat_penalty": (0.5, 2.0, 0.05, 2),
 }
-
-
-def stage_probabilities(trace: StepTrace, chain: Replay) -> list[dict[int, float]]:
-    """Per stage, token -> probability as the sampler sees it there: normalised over the
-    whole vocabulary while the unstored tail is still in play (the stored log-sum-exp
-    makes that exact), then over the candidates the stage kept (``Replay.stage_probs``)."""
-    return [
-        dict(zip(c.ids.tolist(), chain.stage_probs(i).tolist(), strict=True))
-        for i, (_, c) in enumerate(chain.stages)
-    ]
-
-
-def stage_active(s: SamplerSettings) -> list[bool]:
-    return [
-        True, s.penalties_active, s.top_k > 0, s.typical_p < 1.0, s.top_p < 1.0,
-        s.min_p > 0.0, s.temperature != 1.0,
-    ]
 
 
 class InspectorPanel(QWidget):
@@ -75,6 +61,10 @@ class InspectorPanel(QWidget):
         self._index = -1
         self._loading = False
         self._recorded = True  # the settings shown are the ones the reply was sampled with
+        self._trace: StepTrace | None = None
+        self._trace_notes: dict | None = None
+        self._cut_map: dict[int, int] = {}
+        self.texts = StageTexts(self)
 
         self.placeholder = QLabel(self.tr(
             "Select a token of a reply (in the chat or the timeline) to see the candidates "
@@ -97,6 +87,9 @@ class InspectorPanel(QWidget):
         self.whatif = self._build_whatif()
 
         content = QWidget()
+        # never wider than the dock (there is no horizontal scroll bar): the stage chips
+        # wrap into rows instead of running off the right edge
+        content.setMinimumWidth(1)
         box = QVBoxLayout(content)
         for w in (self.header, self.strip, self.note, self.chart, self.branch_button,
                   self.whatif):
@@ -237,43 +230,15 @@ class InspectorPanel(QWidget):
 
     # --- stage texts -----------------------------------------------------------------
 
-    def stage_titles(self) -> list[str]:
-        """Short stage names for the strip, in STAGE_NAMES order."""
-        return [
-            self.tr("raw"), self.tr("penalty"), self.tr("top-k"), self.tr("typical"),
-            self.tr("top-p"), self.tr("min-p"), self.tr("temp."),
-        ]
+    def stage_titles(self) -> dict[str, str]:
+        return self.texts.titles()
 
     def stage_note(self, name: str, s: SamplerSettings, n_in: int, n_out: int) -> str:
-        """One sentence saying what a stage did with these settings."""
-        if name == "raw":
-            return self.tr("Raw softmax of the model's logits: the top {n} stored candidates, with "
-                           "their probability over the whole vocabulary.").format(n=n_in)
-        if name == "penalties":
-            note = self.tr("Repeat penalty {r}: tokens seen in the last {n} tokens are made less "
-                           "likely.").format(r=s.repeat_penalty, n=s.repeat_last_n)
-            if not s.penalties_active:
-                note = self.tr("Penalties are off: nothing changes.")
-        elif name == "top_k":
-            note = (self.tr("top-k {k}: keeps the {k} most likely tokens.").format(k=s.top_k)
-                    if s.top_k > 0 else self.tr("top-k is off."))
-        elif name == "typical_p":
-            note = (self.tr("typical-p {p}: keeps the tokens whose surprise is closest to the "
-                            "average.").format(p=s.typical_p)
-                    if s.typical_p < 1.0 else self.tr("typical-p is off."))
-        elif name == "top_p":
-            note = (self.tr("top-p {p}: keeps the most likely tokens until they add up to {p} (the "
-                            "line: cumulative probability).").format(p=s.top_p)
-                    if s.top_p < 1.0 else self.tr("top-p is off."))
-        elif name == "min_p":
-            note = (self.tr("min-p {p}: drops tokens less than {p} × as likely as the best one.")
-                    .format(p=s.min_p) if s.min_p > 0.0 else self.tr("min-p is off."))
-        else:
-            note = (self.tr("Temperature 0: greedy, only the most likely token stays.") if s.greedy
-                    else self.tr("Temperature {t}: below 1 sharper, above 1 flatter.")
-                    .format(t=s.temperature))
-            note += " " + self.tr("The final distribution: the token is drawn from it.")
-        return note + " " + self.tr("{kept} of {n} kept.").format(kept=n_out, n=n_in)
+        notes = (self._trace_notes or {}) if self._recorded else {}
+        return self.texts.note(name, s, n_in, n_out, notes, self._label_of)
+
+    def _label_of(self, token: int) -> str:
+        return self._label(token, self._trace) if self._trace else f"#{token}"
 
     # --- drawing -------------------------------------------------------------------
 
@@ -290,7 +255,7 @@ class InspectorPanel(QWidget):
         probs = stage_probabilities(trace, chain)
         if self._recorded and trace.cand_cut is not None:  # what the sampler really did
             where = {t: i for i, t in enumerate(all_ids)}
-            cuts = [int(trace.cand_cut[where[t]]) for t in ids]
+            cuts = [self._cut_map.get(int(trace.cand_cut[where[t]]), -1) for t in ids]
         else:
             cuts = chain.cut_at(np.array(ids, dtype=np.int32)).tolist()
         raw = probs[0]
@@ -311,15 +276,20 @@ class InspectorPanel(QWidget):
         settings = self.current_settings()
         used = node.settings or SamplerSettings()
         self._recorded = all(getattr(settings, k) == getattr(used, k) for k in self.spins)
-        chain = trace.replay(settings)
+        self._trace, self._trace_notes = trace, trace.notes
+        keep = visible_stages(settings, used)
+        chain = restrict(trace.replay(settings), keep)
+        self._cut_map = {orig: pos for pos, orig in enumerate(keep)}
         counts = [len(c) for _, c in chain.stages]
         names = [n for n, _ in chain.stages]
-        titles = self.stage_titles()
+        all_titles = self.stage_titles()
+        titles = [all_titles[n] for n in names]
         tips = [
             self.stage_note(n, settings, counts[max(0, i - 1)], counts[i])
             for i, n in enumerate(names)
         ]
-        self.strip.set_stages(titles, counts, tips, stage_active(settings))
+        active = stage_active(settings)
+        self.strip.set_stages(titles, counts, tips, [active[n] for n in names])
         stage = self.strip.current()
         rows = self._rows(trace, chain)
         if stage > 0:  # from the penalties on, in the order the sampler sees them

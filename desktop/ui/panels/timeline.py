@@ -1,5 +1,7 @@
 """Timeline: the chosen token's probability and the entropy across a reply, with the
-low-confidence spans (p < LOW_CONFIDENCE) shaded and listed."""
+low-confidence spans (p < LOW_CONFIDENCE) shaded and listed.
+
+It is long (~460 lines): the chart paints and hit-tests its own bars, line and axes."""
 
 from __future__ import annotations
 
