@@ -80,6 +80,8 @@ class RemoteChatSession:
     last_done: DoneEvent | None = None
     last_writer: ReplyWriter | None = None
     vocab: RemoteVocab = field(default_factory=RemoteVocab)
+    #: the window reads it like ChatSession's (a remote reply has no local context plan)
+    last_plan: None = None
 
     def __post_init__(self) -> None:
         if self.system:
@@ -240,3 +242,51 @@ class RemoteChatSession:
 def is_remote(node: Node) -> bool:
     """Whether a reply came from a remote server (its traces are RemoteStepTraces)."""
     return "remote" in node.stats or any(isinstance(t, RemoteStepTrace) for t in node.traces[:1])
+
+
+class _ModelLabel:
+    """``path`` of a RemoteEngine: ``stem`` is what a status bar shows."""
+
+    def __init__(self, model: str, server: str, url: str) -> None:
+        short = model.rstrip("/").rsplit("/", 1)[-1]
+        self.stem = f"{short.removesuffix('.gguf')} @ {server}"
+        self.name = self.stem
+        self._text = f"{url} · {model}"
+
+    def __str__(self) -> str:
+        return self._text
+
+
+class RemoteEngine:
+    """Stands in for ``Engine`` where the window asks "the loaded model" for its name,
+    token texts, context size and load options: here a server's model. It runs nothing;
+    replies come from the session (``RemoteChatSession``)."""
+
+    remote = True
+    #: no live tokenizer: the server's tokenizer is not here
+    tokenize = None
+    chat_template = None
+    load_seconds = 0.0
+
+    def __init__(self, session: RemoteChatSession, n_ctx: int | None = None) -> None:
+        s = session.client.server
+        self.session = session
+        self.name = session.name
+        self.path = _ModelLabel(session.model, s.name, s.url)
+        self.n_ctx = n_ctx or 0  #: 0: the server did not say
+        self.options = _Options(self.n_ctx)
+
+    def piece(self, token: int) -> bytes:
+        return self.session.vocab.piece(token)
+
+    def is_special(self, token: int) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.session.client.client.close()
+
+
+@dataclass
+class _Options:
+    n_ctx: int
+    n_gpu_layers: int = 0

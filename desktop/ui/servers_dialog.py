@@ -187,7 +187,7 @@ class ServersDialog(QDialog):
 
     @Slot()
     def new_server(self) -> None:
-        self.list.setCurrentItem(None)
+        self.list.setCurrentRow(-1)
         for field in (self.name, self.url, self.key, self.template):
             field.clear()
         self.key.setPlaceholderText(self.tr("none (type one if the server needs it)"))

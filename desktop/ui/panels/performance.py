@@ -126,6 +126,9 @@ class PerformancePanel(QWidget):
         if not info:
             f["backend"].setText(self.tr("–"))
             f["gpu"].setText(self.tr("–"))
+        elif info.get("remote"):  # a server: its hardware is its own
+            f["backend"].setText(backend)
+            f["gpu"].setText(self.tr("on the server"))
         elif not offload:
             f["backend"].setText(self.tr("CPU only — this llama.cpp build has no GPU offload"))
             f["gpu"].setText(self.tr("none (CPU only)"))
@@ -136,6 +139,9 @@ class PerformancePanel(QWidget):
                 self.tr("not set") if n is None else self.tr("all") if n < 0
                 else self.tr("none (CPU only)") if n == 0 else str(n))
         parts = []
+        if info.get("remote"):
+            parts.append(self.tr("{url} · speeds measured by this computer, network "
+                                 "included").format(url=info.get("url", "")))
         if info.get("llama_cpp_python"):
             parts.append(self.tr("llama-cpp-python {v}").format(v=info["llama_cpp_python"]))
         if info.get("system_info"):

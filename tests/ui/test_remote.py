@@ -1,0 +1,154 @@
+"""The window against llama-cpp-python's server on loopback (the tiny model): add the
+server, pick its model, chat with heat mode, inspect a token, branch, stop, and reopen
+the conversation after a restart — offscreen, with no traceback on errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keyring.core
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from desktop.core import paths, servers
+from desktop.core.remote_session import RemoteChatSession
+from desktop.core.remote_trace import RemoteStepTrace
+from desktop.core.sampling import SamplerSettings
+from desktop.ui.main_window import MainWindow
+from desktop.ui.window.remote import RemoteServers
+from tests.memory_keyring import MemoryKeyring
+from tests.remote_server import LoopbackServer, free_port, tiny_server
+
+__all__ = ["tiny_server"]
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def ring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
+    backend = MemoryKeyring()
+    monkeypatch.setattr(keyring.core, "_keyring_backend", backend)
+    monkeypatch.delenv(servers.ENV_KEY, raising=False)
+    (paths.config_dir() / "servers.json").unlink(missing_ok=True)
+    return backend
+
+
+def new_window(qtbot: Any, store: Any, history: Path) -> MainWindow:
+    win = MainWindow(store, probe_build=False, restore_layout=False, history=history)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def connect(qtbot: Any, win: MainWindow, url: str, name: str = "loop") -> Any:
+    """File ▸ Connect to a server…, fill in the form, list the models, connect."""
+    win.action("servers").trigger()
+    dialog = RemoteServers.of(win).dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.new_server()
+    dialog.name.setText(name)
+    dialog.url.setText(url)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("llama-cpp-python"))
+    dialog.key.setText("sk-ui-secret")
+    dialog.template.setText("chatml")
+    qtbot.mouseClick(dialog.models_button, Qt.MouseButton.LeftButton)
+    return dialog
+
+
+def test_chat_inspect_branch_stop_and_reopen(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer
+) -> None:
+    store.save_preset("greedy", SamplerSettings(temperature=0.0, seed=1))
+    store.preset_name = "greedy"
+    store.max_tokens = 24
+    history = tmp_path / "history.db"
+    win = new_window(qtbot, store, history)
+    dialog = connect(qtbot, win, tiny_server.url)
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    assert dialog.models.currentText() == tiny_server.model
+    assert ring.store[("tokenscope", "server:loop")] == "sk-ui-secret"
+    assert "sk-ui-secret" not in (paths.config_dir() / "servers.json").read_text()
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
+                    and not win.state.loading, timeout=TIMEOUT)
+    assert "@ loop" in win.status.model_label.text()
+    assert win.performance.fields["gpu"].text() == "on the server"
+
+    # chat with heat mode
+    win.action("heat").setChecked(True)
+    win.composer.edit.setPlainText("Hello there")
+    qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    reply = win.state.last_reply()
+    assert reply is not None and len(reply.traces) > 3
+    assert all(isinstance(t, RemoteStepTrace) for t in reply.traces)
+    qtbot.waitUntil(lambda: reply.id in win.chat.views, timeout=5000)
+    view = win.chat.views[reply.id]
+    assert f"tok:{reply.id}:" in view.body.toHtml()  # heat-mode token anchors
+    assert win.status.speed_label.text().endswith("tok/s")
+
+    # inspect a token: the server's candidates, said plainly what is not known
+    win.state.select_token(reply.id, 1)
+    inspector = win.inspector
+    qtbot.waitUntil(lambda: inspector.scroll_area.isVisible(), timeout=5000)
+    header = inspector.header.text()
+    assert "no token id" in header and "estimate from the top" in header
+    assert "does not reveal its sampler stages" in inspector.note.text()
+    assert "approximate" in inspector.whatif_status.text()
+    assert inspector.chart.rows[0].token == reply.traces[1].cand_ids[0]
+
+    # branch from another candidate
+    chosen = reply.traces[1].token
+    other = next(i for i, r in enumerate(inspector.chart.rows) if r.token != chosen)
+    inspector.chart.select_row(other)
+    assert inspector.branch_button.isEnabled()
+    qtbot.mouseClick(inspector.branch_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    branched = win.state.last_reply()
+    assert branched is not None and branched.branched_at == 1
+    assert branched.traces[1].token != chosen and len(branched.traces) > 2
+
+    # stop a reply
+    store.max_tokens = 400
+    win.composer.edit.setPlainText("Tell me more")
+    qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: (r := win.state.last_reply()) is not None and r is not branched
+                    and len(r.traces) > 0, timeout=TIMEOUT)
+    win.generation.stop()
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    stopped = win.state.last_reply()
+    assert stopped is not None and stopped.finish_reason == "cancelled"
+    conv_id = win.state.current.id
+    win.close()
+
+    # after a restart, with no server connected: the conversation reopens inspectable
+    again = new_window(qtbot, store, history)
+    conv = again.conversations.open(conv_id or 0)
+    assert conv is not None
+    back = conv.nodes[reply.id]
+    assert isinstance(back.traces[0], RemoteStepTrace) and back.stats["remote"]["server"]
+    again.state.select_token(back.id, 1)
+    qtbot.waitUntil(lambda: again.inspector.scroll_area.isVisible(), timeout=5000)
+    assert "no token id" in again.inspector.header.text()
+    label = again.inspector.chart.rows[0].label
+    assert not label.startswith("#")  # candidate texts from the store
+    again.close()
+
+
+def test_a_refused_connection_is_a_message_not_a_traceback(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    win = new_window(qtbot, store, tmp_path / "h.db")
+    dialog = connect(qtbot, win, f"http://127.0.0.1:{free_port()}/v1", "gone")
+    qtbot.waitUntil(lambda: "Could not connect" in dialog.status.text(), timeout=TIMEOUT)
+    assert dialog.models.count() == 0 and not dialog.connect_button.isEnabled()
+    # connecting straight to a server that is gone: a warning, and the window stays as it was
+    RemoteServers.of(win).connect_to(servers.resolve("gone"), "m")
+    qtbot.waitUntil(lambda: bool(warnings), timeout=TIMEOUT)
+    assert "Could not connect" in warnings[0] and win.state.session is None
+    win.close()
