@@ -229,7 +229,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.server:  # a remote server (desktop/cli_servers.py)
         from desktop.cli_servers import cmd_remote_chat
 
-        return cmd_remote_chat(args)
+        return cmd_remote_chat(args, _settings(args), _Printer)
     if not args.model:
         print("tokenscope chat: error: -m/--model is required (or --server)", file=sys.stderr)
         return 2

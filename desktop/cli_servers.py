@@ -29,9 +29,17 @@ from desktop.core.errors import TokenscopeError
 
 
 def _limited_int(name: str) -> Any:
-    from desktop.cli import _limited
+    """An argparse type for setting ``name`` (core.limits): out of range is a usage error."""
+    from desktop.core import limits
 
-    return _limited(name)
+    def convert(text: str) -> float:
+        try:
+            return limits.parse(name, text)
+        except limits.SettingsError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    convert.__name__ = name
+    return convert
 
 
 # --- servers add | list | rm | models -------------------------------------------------
@@ -102,7 +110,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_servers_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_servers_parser(sub: argparse._SubParsersAction) -> None:
     from desktop.core.servers import KINDS
 
     p = sub.add_parser("servers", help="remote OpenAI-compatible servers (vLLM, llama-server…)")
@@ -186,9 +194,9 @@ def _turn(session: Any, text: str, printer: Any, trace_out: TextIO | None,
     return done
 
 
-def cmd_remote_chat(args: argparse.Namespace) -> int:
-    """``tokenscope chat --server …`` (called by cli.cmd_chat)."""
-    from desktop.cli import _Printer, _settings
+def cmd_remote_chat(args: argparse.Namespace, settings: Any, printer_class: Any) -> int:
+    """``tokenscope chat --server …``, called by cli.cmd_chat with the sampler settings
+    its flags give and its printer class."""
     from desktop.core.remote_session import RemoteChatSession
 
     client = _client(args.server)
@@ -210,7 +218,7 @@ def cmd_remote_chat(args: argparse.Namespace) -> int:
         if args.continue_id is not None:
             conversation = store.load(args.continue_id)
     max_tokens = -1 if args.max_tokens == -1 else int(args.max_tokens)
-    session = RemoteChatSession(client, model, _settings(args), system=args.system or None,
+    session = RemoteChatSession(client, model, settings, system=args.system or None,
                                 max_tokens=max_tokens, store=store)
     if conversation is not None:
         session.conversation = conversation
@@ -219,7 +227,7 @@ def cmd_remote_chat(args: argparse.Namespace) -> int:
         session.conversation.title = first[:60] or time.strftime("Chat %Y-%m-%d %H:%M")
     color = {"always": True, "never": False}.get(
         args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
-    printer = _Printer(sys.stdout, color)
+    printer = printer_class(sys.stdout, color)
     trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
     try:
         if args.prompt:

@@ -268,7 +268,8 @@ class ServersDialog(QDialog):
         self.models_button.setEnabled(True)
         self.models.clear()
         self.models.addItems(names)
-        self._say(self.tr("%1 offers %n model(s).", "", len(names)).replace("%1", name))
+        self._say(self.tr("Models on %1: %2").replace("%1", name)
+                  .replace("%2", str(len(names))))
         self._update()
 
     @Slot(str, str)

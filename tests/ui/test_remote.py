@@ -88,6 +88,10 @@ def test_chat_inspect_branch_stop_and_reopen(
     view = win.chat.views[reply.id]
     assert f"tok:{reply.id}:" in view.body.toHtml()  # heat-mode token anchors
     assert win.status.speed_label.text().endswith("tok/s")
+    assert "about" in win.context_panel.title.text()  # an estimate, said so
+    assert "estimate" in win.context_panel.title.text()
+    assert "read by the server" in win.performance.fields["prompt"].text()
+    assert win.performance.fields["reused"].text() == "not reported by the server"
 
     # inspect a token: the server's candidates, said plainly what is not known
     win.state.select_token(reply.id, 1)

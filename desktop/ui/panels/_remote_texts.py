@@ -39,3 +39,21 @@ class RemoteTexts(QObject):
         if math.isnan(p_sample):
             return self.tr("the server does not reveal the final distribution it drew from")
         return self.tr("greedy: the most probable token (p 100% in the final distribution)")
+
+    def context(self, stats: dict[str, Any], n_reply: int) -> str:
+        """The Context panel's line for a remote reply (no per-message plan)."""
+        n = int(stats.get("n_prompt") or 0)
+        if stats.get("n_prompt_estimated", True):
+            text = self.tr("Remote reply: about {n} prompt tokens (an estimate: this server "
+                           "does not show how it tokenizes the prompt)").format(n=n)
+        else:
+            text = self.tr("Remote reply: {n} prompt tokens, as the server tokenized the "
+                           "prompt").format(n=n)
+        usage = stats.get("usage_prompt_tokens")
+        if usage is not None:
+            text += self.tr("; the server counted {u}").format(u=usage)
+        text += self.tr("; {r} reply tokens").format(r=n_reply)
+        n_ctx = stats.get("n_ctx")
+        if n_ctx:
+            text += self.tr(" of a {c}-token context window").format(c=n_ctx)
+        return text

@@ -104,7 +104,13 @@ class PerformancePanel(QWidget):
             f["generation"].setText(none)
         first = stats.get("first_token_seconds")
         f["first"].setText(_seconds(first) if first is not None else none)
-        if n_prompt:
+        if stats.get("remote"):  # a server: it reads the prompt; the client sees the wait
+            usage = stats.get("usage_prompt_tokens")
+            n_text = str(usage) if usage is not None else (
+                f"~{n_prompt}" if stats.get("n_prompt_estimated", True) else str(n_prompt))
+            f["prompt"].setText(self.tr("{n} tokens, read by the server").format(n=n_text))
+            f["reused"].setText(self.tr("not reported by the server"))
+        elif n_prompt:
             reused = n_reused or 0
             f["reused"].setText(self.tr("{n} of {total} prompt tokens ({pct:.0f}%)").format(
                 n=reused, total=n_prompt, pct=100 * reused / n_prompt))

@@ -148,6 +148,9 @@ class ContextLink(QObject):
             self._plan(node, plan)
         else:
             self.panel.clear()
+            if node is not None and "remote" in node.stats:  # a server's reply: no plan
+                self.panel.title.setText(
+                    self.panel.remote_texts.context(node.stats, len(node.traces)))
 
     def _plan(self, node: Node, plan: ContextPlan | None) -> None:
         if plan is not None:
@@ -156,6 +159,8 @@ class ContextLink(QObject):
     def _grew(self, node: Node) -> None:
         if "message_tokens" in node.stats:
             self.panel.set_reply_tokens(len(node.traces))
+        elif "remote" in node.stats:
+            self._show(node)
 
 
 class PerformanceLink(QObject):
