@@ -119,3 +119,20 @@ def test_remote_probabilities_match_the_local_engine(smol_server: LoopbackServer
         assert b.entropy <= a.entropy + 1e-4  # a lower bound (float32 noise near 0 bits)
     print(f"largest |p_remote - p_local| over {len(rt)} steps x top-20: {worst:.2e}")
     assert worst < 1e-3
+
+
+def test_regenerate_and_edit_make_sibling_replies(tiny_server: LoopbackServer) -> None:
+    s = session(tiny_server)
+    list(s.send("Hello there"))
+    conv = s.conversation
+    first = conv.nodes[conv.leaf]  # type: ignore[index]
+    list(s.regenerate(first.id))
+    second = conv.nodes[conv.leaf]  # type: ignore[index]
+    assert conv.siblings(first.id) == [first.id, second.id]
+    assert [t.token for t in second.traces] == [t.token for t in first.traces]  # greedy
+    user = first.parent
+    assert user is not None
+    list(s.edit(user, "Hello again"))
+    edited = conv.nodes[conv.leaf]  # type: ignore[index]
+    assert conv.nodes[edited.parent].content == "Hello again"  # type: ignore[index]
+    assert conv.siblings(edited.parent) == [user, edited.parent]  # type: ignore[arg-type]
