@@ -9,12 +9,14 @@ Every failure a user can meet is a ``RemoteError`` subclass whose message says w
 refused connection, timeout, 401/403, 404 (unknown model or wrong URL path), 429, 5xx,
 a request the server rejects. A stream that drops after tokens arrived does not raise:
 the reply keeps what arrived and ends with reason ``"interrupted"`` (``RemoteDone.error``
-says why).
+says why). A stop (``cancel``) closes the stream at once, even while the server is silent.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -255,9 +257,12 @@ class RemoteClient:
             stream = open_stream()
         except Exception as exc:
             raise translate(exc, self.server, model) from None
+        finished = threading.Event()
+        threading.Thread(target=_stop_when, args=(cancel, finished, stream), daemon=True,
+                         name="remote-stop").start()
         traces: list[StepTrace] = []
         text: list[str] = []
-        reason, error = "length", None
+        reason, error = "", None  # "": the stream has not said how it ended
         usage: Any = None
         t_first = t_prev = time.perf_counter()
         prompted = False
@@ -292,13 +297,30 @@ class RemoteClient:
                 if cancel.is_set():
                     reason = "cancelled"
                     break
+            if not reason:  # the stream ended without a finish reason
+                if cancel.is_set():
+                    reason = "cancelled"  # the stop shut the connection down
+                elif not traces and not text:
+                    raise RemoteServerError(
+                        f"{self.server.name} closed the stream without a reply. Check the "
+                        "server's log.")
+                else:
+                    reason = "interrupted"
+                    error = f"{self.server.name} closed the stream before the reply ended."
+        except RemoteError:
+            raise
         except Exception as exc:
-            err = translate(exc, self.server, model)
-            if not traces and not text:
-                raise err from None
-            reason, error = "interrupted", str(err)
+            if cancel.is_set():  # the stop closed the stream under the read
+                reason = "cancelled"
+            else:
+                err = translate(exc, self.server, model)
+                if not traces and not text:
+                    raise err from None
+                reason, error = "interrupted", str(err)
         finally:
-            stream.close()
+            finished.set()
+            with contextlib.suppress(Exception):
+                stream.close()
         if not prompted:
             yield PromptEvent(EvalStats(n_prompt, 0, n_prompt, time.perf_counter() - t0),
                               settings.seed or 0)
@@ -311,6 +333,21 @@ class RemoteClient:
             usage_prompt_tokens=getattr(usage, "prompt_tokens", None),
             usage_completion_tokens=getattr(usage, "completion_tokens", None),
         )
+
+
+def _stop_when(cancel: threading.Event, finished: threading.Event, stream: Any) -> None:
+    """Close ``stream`` as soon as ``cancel`` is set, so a stop takes effect even while the
+    server is silent (a large model reading a long prompt); ends with the stream."""
+    while not finished.wait(0.05):
+        if cancel.is_set():
+            # closing the response does not wake a read blocked in another thread; shutting
+            # the socket down does (the read then fails and the stream ends as cancelled)
+            with contextlib.suppress(Exception):
+                net = stream.response.extensions["network_stream"]
+                net.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(Exception):
+                stream.response.close()
+            return
 
 
 def estimate_tokens(messages: Sequence[Message]) -> int:

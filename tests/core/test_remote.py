@@ -8,6 +8,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -163,3 +164,35 @@ def test_http_errors_say_what_to_do(
     with pytest.raises(error, match=hint) as info:
         list(c.chat(HELLO, "m", GREEDY, RemoteVocab()))
     assert f"status {status} from the test" in str(info.value)
+
+
+class _Stalling(http.server.BaseHTTPRequestHandler):
+    """Starts an event stream and then says nothing (a big model reading a long prompt)."""
+
+    def do_POST(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.wfile.flush()
+        time.sleep(30)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_stop_works_while_the_server_is_silent() -> None:
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stalling)
+    srv.daemon_threads = True
+    srv.block_on_close = False  # type: ignore[misc]
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        cancel = threading.Event()
+        c = RemoteClient(Server("slow", f"http://127.0.0.1:{srv.server_address[1]}/v1"))
+        threading.Timer(0.5, cancel.set).start()
+        events = list(c.chat(HELLO, "m", GREEDY, RemoteVocab(), cancel=cancel))
+        done = events[-1]
+        assert isinstance(done, RemoteDone) and done.reason == "cancelled"
+        assert done.traces == []
+    finally:
+        srv.shutdown()
+        srv.server_close()
