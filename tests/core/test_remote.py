@@ -78,9 +78,14 @@ def test_an_unknown_model_is_named_with_the_ones_offered(tiny_server: LoopbackSe
         client_for(tiny_server).check_model("gpt-9")
 
 
-def test_a_wrong_key_is_an_auth_error(tiny_model: Path, tmp_path: Path) -> None:
+def test_a_wrong_key_is_an_auth_error(tiny_model: Path, tmp_path: Path,
+                                      caplog: pytest.LogCaptureFixture) -> None:
     with llama_cpp_server(tiny_model, tmp_path, api_key="right-key", n_ctx=256) as s:
+        caplog.set_level("DEBUG")  # TOKENSCOPE_DEBUG: not even debug logs hold the key
         assert client_for(s, "right-key").models() == [s.model]
+        list(client_for(s, "right-key").chat(HELLO, s.model, GREEDY, RemoteVocab(),
+                                             max_tokens=2))
+        assert caplog.records and "right-key" not in caplog.text
         with pytest.raises(RemoteAuthError, match=r"refused the API key.*--api-key"):
             client_for(s, "wrong-key").models()
         with pytest.raises(RemoteAuthError):
