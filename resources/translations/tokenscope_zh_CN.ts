@@ -1761,6 +1761,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>无法连接到服务器</translation>
     </message>
     <message>
+        <source>The reply was cut off: %1</source>
+        <translation>回复被中断：%1</translation>
+    </message>
+    <message>
         <source>%1 at %2</source>
         <translation>%1（%2）</translation>
     </message>

@@ -19,7 +19,7 @@ from desktop.core.sampling import SamplerSettings
 from desktop.ui.main_window import MainWindow
 from desktop.ui.window.remote import RemoteServers
 from tests.memory_keyring import MemoryKeyring
-from tests.remote_server import LoopbackServer, free_port, tiny_server
+from tests.remote_server import LoopbackServer, free_port, llama_cpp_server, tiny_server
 
 __all__ = ["tiny_server"]
 TIMEOUT = 30_000
@@ -155,4 +155,31 @@ def test_a_refused_connection_is_a_message_not_a_traceback(
     RemoteServers.of(win).connect_to(servers.resolve("gone"), "m")
     qtbot.waitUntil(lambda: bool(warnings), timeout=TIMEOUT)
     assert "Could not connect" in warnings[0] and win.state.session is None
+    win.close()
+
+
+def test_a_server_killed_mid_reply_keeps_the_reply_and_says_why(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_model: Path
+) -> None:
+    store.save_preset("greedy", SamplerSettings(temperature=0.0, seed=1))
+    store.preset_name = "greedy"
+    store.max_tokens = 3000
+    said: list[str] = []
+    with llama_cpp_server(tiny_model, tmp_path, n_ctx=4096) as srv:
+        win = new_window(qtbot, store, tmp_path / "h.db")
+        win.state.message.connect(lambda text, _ms: said.append(text))
+        dialog = connect(qtbot, win, srv.url)
+        qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+        qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: win.state.session is not None and not win.state.loading,
+                        timeout=TIMEOUT)
+        win.generation.send("Hello there")
+        qtbot.waitUntil(lambda: (r := win.state.last_reply()) is not None
+                        and len(r.traces) > 2, timeout=TIMEOUT)
+        srv.kill()
+        qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    reply = win.state.last_reply()
+    assert reply is not None and reply.finish_reason == "interrupted"
+    assert len(reply.traces) > 2 and reply.content
+    assert any(text.startswith("The reply was cut off") for text in said)
     win.close()

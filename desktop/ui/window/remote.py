@@ -37,6 +37,7 @@ class RemoteServers(QObject):
         self.window = window
         self.state = window.state
         self.dialog: ServersDialog | None = None
+        self.state.reply_finished.connect(self._on_reply_finished)
 
     @classmethod
     def of(cls, window: QWidget) -> RemoteServers:
@@ -95,6 +96,13 @@ class RemoteServers(QObject):
         if not self.state.closing:
             QMessageBox.warning(self.window, self.tr("Could not connect to the server"),
                                 message)
+
+    @Slot(object, str)
+    def _on_reply_finished(self, node: Any, reason: str) -> None:
+        """A remote stream that dropped: the reply keeps what arrived; say why."""
+        error = node.stats.get("error") if "remote" in node.stats else None
+        if reason == "interrupted" and error:
+            self.state.say(self.tr("The reply was cut off: %1").replace("%1", error), 15000)
 
     @Slot(object)
     def _on_connected(self, result: tuple[RemoteClient, str, int | None]) -> None:
