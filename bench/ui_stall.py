@@ -2,13 +2,20 @@
 
 Starts the main window offscreen with a real model, runs a QTimer heartbeat every 5 ms and
 measures the gaps between beats: with nothing happening (the baseline), then while a
-200-token reply streams (temperature 0.8, fixed seed), in normal and in heat mode. A gap
-much longer than 5 ms is the event loop stalled (the window would not repaint or react).
-Also compares the reply's speed in the window with the same generation run headless.
+200-token reply streams (temperature 0.8, fixed seed), in normal and in heat mode, while
+the token inspector shows tokens one after another, and while a reply streams with the
+inspector showing a token. A gap much longer than 5 ms is the event loop stalled (the
+window would not repaint or react). Also compares the reply's speed in the window with
+the same generation run headless.
 
-  .venv/bin/python bench/ui_stall.py [MODEL.gguf] [--tokens 200] [--threads N]
+First, in a fresh process started as the app starts (``MainWindow(model_path=...)``, the
+model loaded by the window's own worker): the time from launch to the window's event loop
+running with the window shown, and the longest stall while the model loads.
 
-Target: the longest stall while generating at most 50 ms.
+  .venv/bin/python bench/ui_stall.py [MODEL.gguf] [--tokens 200] [--threads N] [--no-launch]
+
+Targets: the longest stall at most 50 ms while streaming (heat mode included), while the
+inspector shows a token and while the model loads; the window open within 1.0 s of launch.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PROMPT = "Write a long story about a robot who learns to paint. Describe every painting."
 TARGET_MS = 50.0
+TARGET_OPEN_S = 1.0
 
 
 def default_model() -> Path:
@@ -88,6 +96,58 @@ def run_until(app: object, done: object, timeout: float) -> None:
     check.stop()
 
 
+def launch_child(model: str, threads: int | None) -> dict[str, float]:
+    """Run in a fresh process: open the window as the app does, the model loading in the
+    window's worker; times are from the process's start (``--t0``, the parent's clock)."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings, QTimer
+
+    from desktop.ui.app import create_app
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.settings_store import SettingsStore
+
+    app = create_app(["ui_stall"])
+    tmp = tempfile.mkdtemp(prefix="tokenscope-bench-")
+    store = SettingsStore(QSettings(str(Path(tmp) / "s.ini"), QSettings.Format.IniFormat))
+    if threads:
+        from dataclasses import replace
+
+        store.set_load_options(replace(store.load_options(), n_threads=threads))
+    window = MainWindow(store, model_path=model, restore_layout=False,
+                        history=Path(tmp) / "history.sqlite3")
+    window.resize(1400, 900)
+    window.show()
+    opened: list[float] = []
+    QTimer.singleShot(0, lambda: opened.append(time.time()))
+    beat = Heartbeat()
+    beat.start()
+    run_until(app, lambda: window.engine is not None and not window.loading, 300)
+    loaded = time.time()
+    gaps = beat.stop()
+    ok = window.engine is not None
+    window.close()
+    return {"open": opened[0] if opened else float("nan"), "loaded": loaded,
+            "longest_ms": max(gaps) if gaps else 0.0, "p99_ms": p99(gaps) if gaps else 0.0,
+            "beats": len(gaps), "ok": float(ok)}
+
+
+def launch(model: Path, threads: int | None) -> dict[str, float]:
+    import json
+    import subprocess
+
+    cmd = [sys.executable, __file__, str(model), "--launch-child"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    t0 = time.time()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    res["open_s"] = res["open"] - t0
+    res["loaded_s"] = res["loaded"] - t0
+    return res
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", nargs="?", help="a .gguf file (default: SmolLM2-135M Q4_1)")
@@ -95,7 +155,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads")
     parser.add_argument("--baseline-seconds", type=float, default=2.0)
+    parser.add_argument("--no-launch", action="store_true", help="skip the launch measurement")
+    parser.add_argument("--launch-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.launch_child:
+        import json
+
+        print(json.dumps(launch_child(args.model, args.threads)))
+        return 0
 
     from PySide6.QtCore import QSettings
 
@@ -108,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.ui.settings_store import SettingsStore
 
     model = Path(args.model) if args.model else default_model()
+    launched = None if args.no_launch else launch(model, args.threads)
     settings = SamplerSettings(temperature=0.8, seed=args.seed)
     engine = Engine(model, LoadOptions(n_ctx=2048, n_threads=args.threads))
 
@@ -154,10 +222,45 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label:22}{max(gaps):>8.1f}ms{p99(gaps):>8.1f}ms{len(gaps):>8}"
               f"{len(reply.traces):>8}{tps:>8.1f}")
         worst = max(worst, max(gaps))
+
+    # the inspector: show tokens of the last reply one after another (a click each)
+    reply = window.last_reply()
+    assert reply is not None
+    picks = list(range(0, len(reply.traces), max(1, len(reply.traces) // 20)))
+    beat.start()
+    for i in picks:
+        window.select_token(reply.id, i)
+        run_until(app, lambda: False, 0.05)
+    gaps = beat.stop()
+    print(f"{'inspector, per token':22}{max(gaps):>8.1f}ms{p99(gaps):>8.1f}ms{len(gaps):>8}"
+          f"{len(picks):>8}")
+    worst = max(worst, max(gaps))
+
+    # stream a reply in heat mode while the inspector shows a token
+    window.select_token(reply.id, len(reply.traces) // 2)
+    window.composer.set_text(PROMPT)
+    beat.start()
+    window.composer.edit.submit.emit()
+    run_until(app, lambda: not window.generating, 600)
+    gaps = beat.stop()
+    last = window.last_reply()
+    assert last is not None
+    tps = float(last.stats.get("gen_tps") or 0.0)
+    print(f"{'streaming + inspector':22}{max(gaps):>8.1f}ms{p99(gaps):>8.1f}ms{len(gaps):>8}"
+          f"{len(last.traces):>8}{tps:>8.1f}")
+    worst = max(worst, max(gaps))
+
     print(f"{'headless (no window)':22}{'':>10}{'':>10}{'':>8}{len(headless.traces):>8}"
           f"{headless_tps:>8.1f}")
     print(f"longest stall / baseline: {worst / max(idle):.1f}x; "
           f"target <= {TARGET_MS:.0f} ms: {'PASS' if worst <= TARGET_MS else 'FAIL'}")
+    if launched is not None:
+        ok = launched["open_s"] <= TARGET_OPEN_S and launched["longest_ms"] <= TARGET_MS
+        print(f"launch (fresh process): window open after {launched['open_s']:.2f} s, model "
+              f"loaded after {launched['loaded_s']:.2f} s; longest stall while loading "
+              f"{launched['longest_ms']:.1f} ms (p99 {launched['p99_ms']:.1f} ms); target "
+              f"open <= {TARGET_OPEN_S:.1f} s, stall <= {TARGET_MS:.0f} ms: "
+              f"{'PASS' if ok else 'FAIL'}")
     window.close()
     engine.close()
     return 0

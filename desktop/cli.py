@@ -246,6 +246,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     session = ChatSession(
         engine, _settings(args), system=args.system or None, max_tokens=max_tokens,
         store=store, chat_format=args.chat_format,
+        thinking_budget=None if args.thinking_budget in (None, -1) else int(args.thinking_budget),
+        enable_thinking=False if args.no_think else None,
     )
     assert session.template is not None
     if session.template.fallback_reason:
@@ -450,6 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a bias to a token's logit, as llama.cpp: 15043+1, 15043-1.5, 15043-inf "
              "(bans it); repeatable",
     )
+    c.add_argument("--thinking-budget", type=_limited("max_tokens"), default=None, metavar="N",
+                   help="most tokens a reply may spend inside <think>…</think> before the "
+                        "block is closed for it")
+    c.add_argument("--no-think", action="store_true",
+                   help="ask the model not to think (templates with enable_thinking, Qwen3)")
     c.add_argument("--grammar", metavar="FILE", help="a GBNF grammar file the reply must follow")
     c.add_argument("--json-schema", metavar="FILE",
                    help="a JSON schema file the reply must follow (converted to GBNF)")

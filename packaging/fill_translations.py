@@ -26,8 +26,11 @@ def _previous(path: str | None) -> dict[str, str]:
     out = {}
     for msg in ET.parse(path).getroot().iter("message"):
         tr = msg.find("translation")
-        if tr is not None and tr.get("type") != "unfinished" and tr.text:
-            out[msg.findtext("source") or ""] = tr.text
+        text = tr.text if tr is not None else None
+        if tr is not None and msg.get("numerus") == "yes":
+            text = tr.findtext("numerusform")
+        if tr is not None and tr.get("type") != "unfinished" and text:
+            out[msg.findtext("source") or ""] = text
     return out
 
 
@@ -49,7 +52,12 @@ def main(ts_path: str, json_dir: str, previous: str | None = None) -> int:
             text = (table.get(name, {}).get(src) or table.get("*", {}).get(src)
                     or before.get(src))
             if text:
-                tr.text = text
+                if msg.get("numerus") == "yes":  # one form per plural form (zh: one)
+                    forms = tr.findall("numerusform") or [ET.SubElement(tr, "numerusform")]
+                    for form in forms:
+                        form.text = text
+                else:
+                    tr.text = text
                 del tr.attrib["type"]
             else:
                 missing.append(f"{name}: {src!r}")

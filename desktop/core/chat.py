@@ -70,6 +70,8 @@ class ChatTemplate:
         self.fallback_reason: str | None = None
         #: how this template was chosen, for the status bar and the CLI
         self.reason = ""
+        #: extra variables for the template, e.g. {"enable_thinking": False} (Qwen3)
+        self.extra_context: dict[str, Any] = {}
         try:
             self._formatter = SafeFormatter(
                 template=self.source, eos_token=eos_token, bos_token=bos_token
@@ -129,7 +131,8 @@ class ChatTemplate:
         name = self.name
         try:
             msgs: Any = [m.as_dict() for m in messages]
-            out = with_deadline(lambda: self._formatter(messages=msgs).prompt)
+            extra = dict(self.extra_context)
+            out = with_deadline(lambda: self._formatter(messages=msgs, **extra).prompt)
         except SecurityError as exc:
             raise TemplateError(
                 f"{name} tried to do something unsafe and was stopped ({exc}). "

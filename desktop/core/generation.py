@@ -30,6 +30,7 @@ from .sampling import (
     run_chain,
     top_indices,
 )
+from .thinking import ThinkingBudget
 from .trace import StepTrace
 
 _LN2 = math.log(2.0)
@@ -160,7 +161,10 @@ class Tracer:
         self._full_chain = (not (0 < settings.top_k <= STORED_CANDIDATES)
                             or bool(settings.modern_active))
 
-    def step(self, index: int) -> StepTrace:
+    def step(self, index: int, force: int | None = None) -> StepTrace:
+        """The next token and its trace; ``force``: take this token instead of drawing one
+        (its probabilities are still the model's and the sampler's, 0 if the sampler cut
+        it), e.g. to close a thinking block at its budget."""
         s, x, buf = self.settings, self.engine.logits(), self._buf
         llama = self.engine.llama
         n_past = llama.n_tokens
@@ -198,7 +202,12 @@ class Tracer:
             chain = None
             final, cut = final_and_cuts(Candidates(ids, cand_logits, sorted=True), s, counts)
         self.last_final = final
-        if chain is not None and chain.selected is not None:  # mirostat drew it
+        if force is not None:
+            token = force
+            at = np.flatnonzero(final.ids == token)
+            p_sample = float(final.probs()[at[0]]) if at.size else 0.0
+            notes = {**(notes or {}), "forced": True}
+        elif chain is not None and chain.selected is not None:  # mirostat drew it
             token = int(final.ids[chain.selected])
             p_sample = float(final.probs()[chain.selected])
         else:
@@ -237,6 +246,7 @@ def generate(
     stop: Sequence[str] = (),
     cancel: threading.Event | None = None,
     first_index: int = 0,
+    thinking: ThinkingBudget | None = None,
 ) -> Iterator[Event]:
     """Evaluate ``prompt`` (reusing the KV cache) and generate up to ``max_tokens`` tokens.
 
@@ -258,11 +268,16 @@ def generate(
     traces: list[StepTrace] = []
     reason = "length"
     t_first = t_prev = time.perf_counter()
+    forced: list[int] = []
     for index in range(first_index, first_index + max_tokens):
         if cancel.is_set():
             reason = "cancelled"
             break
-        trace = tracer.step(index)
+        if thinking is not None and not forced and thinking.over:
+            forced = engine.tokenize(thinking.markers.close, special=True)
+        trace = tracer.step(index, forced.pop(0) if forced else None)
+        if thinking is not None:
+            thinking.feed(trace.piece)
         now = time.perf_counter()
         trace.seconds = now - t_prev
         t_prev = now

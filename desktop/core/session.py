@@ -20,6 +20,7 @@ from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent, ge
 from .prompt import prompt_tokenizer
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
+from .thinking import Markers, ThinkingBudget, opens_thinking
 from .trace import StepTrace
 
 _PLAN_KEYS = (
@@ -72,6 +73,11 @@ class ChatSession:
     template: ChatTemplate | None = None
     #: the chat format asked for ("auto", "file", "plain" or a llama.cpp built-in name)
     chat_format: str | None = None
+    #: most tokens a reply may think (inside <think>…</think>) before the block is closed
+    thinking_budget: int | None = None
+    #: for templates that support it (Qwen3): False asks the model not to think
+    enable_thinking: bool | None = None
+    markers: Markers = field(default_factory=Markers)
     last_plan: ContextPlan | None = None
     last_done: DoneEvent | None = None
     #: where replies are saved while they stream (None: not saved)
@@ -81,6 +87,8 @@ class ChatSession:
     def __post_init__(self) -> None:
         if self.template is None:
             self.template = template_for(self.engine, self.chat_format)
+        if self.enable_thinking is not None:
+            self.template.extra_context["enable_thinking"] = self.enable_thinking
         if self.system:
             self.conversation.system = self.system
 
@@ -193,9 +201,18 @@ class ChatSession:
             )
             writer.update(force=True)  # the user's message is safe before generation starts
         self.last_writer = writer
+        before = prompt[: len(prompt) - len(prefix)]  # the prompt without the kept reply
+        context = self.engine.detokenize(before[-256:]).decode("utf-8", "replace")
+        inside = opens_thinking(context, self.markers)
+        node.stats["thinking_starts_inside"] = inside
+        budget = None
+        if self.thinking_budget is not None:
+            budget = ThinkingBudget(self.thinking_budget, self.markers, inside)
+            for t in prefix:
+                budget.feed(t.piece)
         for event in generate(
             self.engine, prompt, settings, max_tokens=max(1, self.max_tokens - len(prefix)),
-            stop=self.template.stops, cancel=cancel, first_index=len(prefix),
+            stop=self.template.stops, cancel=cancel, first_index=len(prefix), thinking=budget,
         ):
             if isinstance(event, PromptEvent):
                 node.stats.update(

@@ -46,6 +46,13 @@ from PySide6.QtWidgets import (
 import desktop.ui.compat  # noqa: F401  (first: a PySide6 bug work-around)
 from desktop.core.conversation import Conversation, Node
 from desktop.ui import token_spans
+from desktop.ui.thinking_block import (
+    ThinkingBlock,
+    answer_text,
+    has_thinking,
+    phases_of,
+    split_spans,
+)
 from desktop.ui.token_spans import Span
 
 log = logging.getLogger(__name__)
@@ -178,6 +185,13 @@ class MessageView(QFrame):
         self.who.setObjectName("messageAuthor")
         layout.addWidget(self.who)
 
+        self.thinking: ThinkingBlock | None = None
+        if not is_user:
+            self.thinking = ThinkingBlock(self._thinking_body, self)
+            self.thinking.hide()
+            self.thinking.toggle.toggled.connect(lambda _on: self.refresh(force=True))
+            layout.addWidget(self.thinking)
+
         self.body = MessageBody(self)
         self.body.tooltip_fn = self._tooltip
         self.body.anchor_clicked.connect(self._on_anchor)
@@ -249,9 +263,39 @@ class MessageView(QFrame):
             self._render_body(heat, streaming)
         self._render_chrome(streaming)
 
+    def _thinking_body(self, parent: QWidget) -> QWidget:
+        body = MessageBody(parent)
+        body.tooltip_fn = self._tooltip
+        body.anchor_clicked.connect(self._on_anchor)
+        return body
+
+    def _render_thinking(self, heat: bool, cursor: str) -> bool:
+        """Show the reply's thinking block (if it has one) and its answer; True if done."""
+        node, chat = self.node, self.chat
+        if self.thinking is None or not has_thinking(node):
+            if self.thinking is not None:
+                self.thinking.hide()
+            return False
+        spans = token_spans.group_traces(node.traces, chat.is_special)
+        think, answer = split_spans(spans, phases_of(node))
+        selected = self._selected_index()
+        self.thinking.show()
+        self.thinking.show_thinking(node, think, chat.heat_metric, selected, heat)
+        self._heat_tail = None
+        self.spans = spans
+        if heat:
+            self.body.setHtml(token_spans.heat_html(node.id, answer, chat.heat_metric,
+                                                    selected, cursor))
+        else:
+            self.body.setMarkdown(answer_text(node).rstrip("\ufffd") + cursor)
+            style_code(self.body.document(), code_background(QGuiApplication.palette()))
+        return True
+
     def _render_body(self, heat: bool, streaming: bool) -> None:
         node = self.node
         cursor = STREAM_CURSOR if streaming else ""
+        if node.role == "assistant" and self._render_thinking(heat, cursor):
+            return
         if heat:
             self._render_heat(cursor)
             return

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 import desktop.ui.compat  # noqa: F401  (first: a PySide6 bug work-around)
 from desktop.core import gguf_file, library, paths
 from desktop.core.library import LibraryEntry, format_size
+from desktop.ui.chat_format_picker import ChatFormatPicker
 from desktop.ui.models_common import (
     Background,
     count_text,
@@ -183,7 +184,11 @@ class LibraryPage(QWidget):
         self.details_scroll.setWidget(info_box)
         row.addWidget(self.details_scroll, 3)
         right = QVBoxLayout()
-        right.addWidget(QLabel(self.tr("Chat template:"), details))
+        picker_row = QHBoxLayout()
+        picker_row.addWidget(QLabel(self.tr("Chat template:"), details))
+        self.chat_format = ChatFormatPicker(details)
+        picker_row.addWidget(self.chat_format, 1)
+        right.addLayout(picker_row)
         self.template = QPlainTextEdit(details)
         self.template.setObjectName("chatTemplate")
         self.template.setReadOnly(True)
@@ -368,6 +373,7 @@ class LibraryPage(QWidget):
         self.details_title.setText((info.name if info and info.name else None) or entry.stem)
         f = self.fields
         f["file"].setText(str(entry.path))
+        self.chat_format.bind(self.settings, str(entry.path))
         source = source_label(entry)
         if entry.repo_id:
             source += f" · {entry.repo_id}"

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.engine import LoadOptions
 from desktop.core.sampling import SamplerSettings
+from desktop.ui.settings_advanced import AdvancedSamplingTab
 from desktop.ui.settings_store import (
     LANGUAGES,
     SettingsStore,
@@ -59,6 +60,7 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._model_tab(gpu_offload), self.tr("Model"))
         self.tabs.addTab(self._sampling_tab(), self.tr("Sampling"))
+        self.tabs.addTab(self.advanced, self.tr("More samplers"))
         self.tabs.addTab(self._chat_tab(), self.tr("Chat"))
         self.tabs.addTab(self._language_tab(), self.tr("Language"))
         buttons = QDialogButtonBox(
@@ -120,7 +122,8 @@ class SettingsDialog(QDialog):
         layout.addLayout(row)
 
         form = QFormLayout()
-        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        self.advanced = AdvancedSamplingTab(self)
+        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = dict(self.advanced.fields)
 
         def dbl(name: str, label: str, lo: float, hi: float, step: float, tip: str) -> None:
             box = QDoubleSpinBox(page)
@@ -150,7 +153,7 @@ class SettingsDialog(QDialog):
             self.tr("Drop tokens less likely than min-p times the most likely one."))
         dbl("typical_p", self.tr("Typical-p:"), 0.0, 1.0, 0.01,
             self.tr("Locally typical sampling (1: off)."))
-        dbl("repeat_penalty", self.tr("Repeat penalty:"), 0.0, 5.0, 0.05,
+        dbl("repeat_penalty", self.tr("Repeat penalty:"), 0.01, 5.0, 0.05,
             self.tr("Make recently used tokens less likely (1: off)."))
         integer("repeat_last_n", self.tr("Penalty window:"), -1, 8192,
                 self.tr("How many recent tokens the penalties look at (-1: all)."))
@@ -230,6 +233,7 @@ class SettingsDialog(QDialog):
         self.delete_preset_button.setEnabled(name not in builtin_presets())
 
     def set_sampler_fields(self, settings: SamplerSettings) -> None:
+        self.advanced.set_values(settings.to_dict())
         for name, box in self.fields.items():
             value = getattr(settings, name)
             if name == "seed":
@@ -247,7 +251,10 @@ class SettingsDialog(QDialog):
                 values[name] = int(value)
             else:
                 values[name] = round(float(value), 6)
-        return SamplerSettings.from_dict(values)
+        values.update(self.advanced.values())
+        base = self.store.presets().get(self.current_preset()) or SamplerSettings()
+        return base.with_(**SamplerSettings.from_dict(values).to_dict() | {
+            k: getattr(base, k) for k in ("logit_bias", "dry_sequence_breakers")})
 
     def _save_preset_as(self) -> None:
         name, ok = QInputDialog.getText(self, self.tr("Save preset"), self.tr("Preset name:"))

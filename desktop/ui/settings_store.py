@@ -15,6 +15,7 @@ from PySide6.QtCore import QByteArray, QCoreApplication, QSettings
 
 from desktop.core.chat import DEFAULT_SYSTEM_PROMPT as CORE_DEFAULT_SYSTEM_PROMPT
 from desktop.core.engine import LoadOptions
+from desktop.core.errors import TokenscopeError
 from desktop.core.sampling import SamplerSettings
 
 log = logging.getLogger(__name__)
@@ -146,9 +147,9 @@ class SettingsStore:
         out = {}
         for name, values in data.items() if isinstance(data, dict) else ():
             try:
-                out[str(name)] = SamplerSettings.from_dict(values)
-            except (TypeError, ValueError):
-                log.warning("ignoring an unreadable sampler preset")
+                out[str(name)] = SamplerSettings.from_dict(values).check()
+            except (TypeError, ValueError, TokenscopeError):
+                log.warning("ignoring an unreadable or out-of-range sampler preset")
         return out
 
     def presets(self) -> dict[str, SamplerSettings]:

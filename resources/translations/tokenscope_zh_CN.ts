@@ -2,6 +2,145 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>AdvancedSamplingTab</name>
+    <message>
+        <source>DRY multiplier:</source>
+        <translation>DRY 倍数：</translation>
+    </message>
+    <message>
+        <source>Push down tokens that would continue a repetition (0: off; 0.8 is usual).</source>
+        <translation>压低会让重复继续下去的词元（0：关闭；常用 0.8）。</translation>
+    </message>
+    <message>
+        <source>DRY base:</source>
+        <translation>DRY 底数：</translation>
+    </message>
+    <message>
+        <source>How fast the push grows with the repetition&apos;s length.</source>
+        <translation>惩罚随重复长度增长的速度。</translation>
+    </message>
+    <message>
+        <source>DRY allowed length:</source>
+        <translation>DRY 允许长度：</translation>
+    </message>
+    <message>
+        <source>Repetitions up to this many tokens are left alone.</source>
+        <translation>不超过这么多词元的重复不受惩罚。</translation>
+    </message>
+    <message>
+        <source>DRY window:</source>
+        <translation>DRY 窗口：</translation>
+    </message>
+    <message>
+        <source>How many recent tokens DRY looks at (-1: the whole context).</source>
+        <translation>DRY 检查最近多少个词元（-1：整个上下文）。</translation>
+    </message>
+    <message>
+        <source>Top-nσ:</source>
+        <translation>Top-nσ：</translation>
+    </message>
+    <message>
+        <source>Keep tokens within n standard deviations of the best logit (-1: off).</source>
+        <translation>保留 logit 与最高者相差不超过 n 个标准差的词元（-1：关闭）。</translation>
+    </message>
+    <message>
+        <source>XTC probability:</source>
+        <translation>XTC 概率：</translation>
+    </message>
+    <message>
+        <source>How often XTC removes the top choices (0: off).</source>
+        <translation>XTC 移除首选词元的频率（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>XTC threshold:</source>
+        <translation>XTC 阈值：</translation>
+    </message>
+    <message>
+        <source>Tokens above this probability count as top choices (above 0.5: off).</source>
+        <translation>概率高于此值的词元算作首选（大于 0.5：关闭）。</translation>
+    </message>
+    <message>
+        <source>Dynamic temperature ±:</source>
+        <translation>动态温度 ±：</translation>
+    </message>
+    <message>
+        <source>Let the temperature move with the entropy by up to this much (0: off).</source>
+        <translation>让温度随熵变化，最多变化这么多（0：关闭）。</translation>
+    </message>
+    <message>
+        <source>Dynamic temperature exponent:</source>
+        <translation>动态温度指数：</translation>
+    </message>
+    <message>
+        <source>How the entropy maps to the temperature.</source>
+        <translation>熵如何映射到温度。</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Mirostat 1</source>
+        <translation>Mirostat 1</translation>
+    </message>
+    <message>
+        <source>Mirostat 2</source>
+        <translation>Mirostat 2</translation>
+    </message>
+    <message>
+        <source>Mirostat replaces the other samplers: it keeps the surprise of the text near a target.</source>
+        <translation>Mirostat 取代其他采样器：它让文本的意外度保持在目标附近。</translation>
+    </message>
+    <message>
+        <source>Mirostat:</source>
+        <translation>Mirostat：</translation>
+    </message>
+    <message>
+        <source>Mirostat target (bits):</source>
+        <translation>Mirostat 目标（比特）：</translation>
+    </message>
+    <message>
+        <source>The surprise mirostat aims for, in bits.</source>
+        <translation>Mirostat 追求的意外度，单位为比特。</translation>
+    </message>
+    <message>
+        <source>Mirostat learning rate:</source>
+        <translation>Mirostat 学习率：</translation>
+    </message>
+    <message>
+        <source>How fast mirostat corrects itself.</source>
+        <translation>Mirostat 自我修正的速度。</translation>
+    </message>
+    <message>
+        <source>GBNF, e.g. root ::= &quot;yes&quot; | &quot;no&quot;</source>
+        <translation>GBNF，例如 root ::= &quot;yes&quot; | &quot;no&quot;</translation>
+    </message>
+    <message>
+        <source>The reply must follow this grammar; the inspector shows how many tokens it masked at each step.</source>
+        <translation>回复必须符合此语法；检查器会显示每一步屏蔽了多少词元。</translation>
+    </message>
+    <message>
+        <source>From JSON schema…</source>
+        <translation>从 JSON schema 生成…</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Grammar:</source>
+        <translation>语法：</translation>
+    </message>
+    <message>
+        <source>JSON schema</source>
+        <translation>JSON schema</translation>
+    </message>
+    <message>
+        <source>JSON schema (*.json);;All files (*)</source>
+        <translation>JSON schema (*.json);;所有文件 (*)</translation>
+    </message>
+</context>
+<context>
     <name>AppState</name>
     <message>
         <source>Load a model to continue this conversation</source>
@@ -64,6 +203,29 @@
         <source>Load a model to start chatting</source>
         <extracomment>heat mode&apos;s colour scale changed (one of METRICS)</extracomment>
         <translation>加载模型后即可开始对话</translation>
+    </message>
+</context>
+<context>
+    <name>ChatFormatPicker</name>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>The file&apos;s own</source>
+        <translation>文件自带的</translation>
+    </message>
+    <message>
+        <source>Plain text</source>
+        <translation>纯文本</translation>
+    </message>
+    <message>
+        <source>llama.cpp: %1</source>
+        <translation>llama.cpp：%1</translation>
+    </message>
+    <message>
+        <source>The chat template for this model. Automatic: the file&apos;s own, or for a file without one llama.cpp&apos;s built-in format for the model (e.g. Gemma&apos;s turns). Applies the next time the model is loaded.</source>
+        <translation>此模型的对话模板。自动：使用文件自带的模板；文件没有模板时，使用 llama.cpp 为该模型内置的格式（例如 Gemma 的轮次格式）。下次加载模型时生效。</translation>
     </message>
 </context>
 <context>
@@ -159,6 +321,10 @@ ID {id} · {kind}</translation>
         <translation>本次输入</translation>
     </message>
     <message>
+        <source>Thinking</source>
+        <translation>思考</translation>
+    </message>
+    <message>
         <source>Reply so far</source>
         <translation>已生成的回复</translation>
     </message>
@@ -177,6 +343,10 @@ ID {id} · {kind}</translation>
     <message>
         <source>Your last message, plus the template&apos;s header for the reply</source>
         <translation>你最新的消息，加上模板为回复添加的开头</translation>
+    </message>
+    <message>
+        <source>Tokens the reply spent thinking (&lt;think&gt;…&lt;/think&gt;): they fill the context window like any others</source>
+        <translation>回复用于思考的词元（&lt;think&gt;…&lt;/think&gt;）：它们和其他词元一样占用上下文窗口</translation>
     </message>
     <message>
         <source>Tokens generated so far; the dashed box is the room reserved for the reply</source>
@@ -1627,6 +1797,14 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>上一轮已经在 KV 缓存中的提示词元：无需重新计算</translation>
     </message>
     <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>The random seed this reply was sampled with: the same seed, model and settings give the same reply (tokenscope chat --seed N)</source>
+        <translation>采样这条回复所用的随机种子：相同的种子、模型和设置会得到相同的回复（tokenscope chat --seed N）</translation>
+    </message>
+    <message>
         <source>Backend</source>
         <translation>后端</translation>
     </message>
@@ -1926,6 +2104,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Sampling</source>
         <translation>采样</translation>
+    </message>
+    <message>
+        <source>More samplers</source>
+        <translation>更多采样器</translation>
     </message>
     <message>
         <source>Chat</source>
@@ -2317,6 +2499,22 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>最近一次回复的生成速度</translation>
     </message>
     <message>
+        <source>⚠ plain chat template</source>
+        <translation>⚠ 纯文本对话模板</translation>
+    </message>
+    <message>
+        <source>The model&apos;s chat template failed; using the plain template (details in the tooltip).</source>
+        <translation>模型的对话模板出错，改用纯文本模板（详情见提示）。</translation>
+    </message>
+    <message>
+        <source>template: %1 (llama.cpp)</source>
+        <translation>模板：%1（llama.cpp）</translation>
+    </message>
+    <message>
+        <source>plain chat template</source>
+        <translation>纯文本对话模板</translation>
+    </message>
+    <message>
         <source>%1 · all layers on GPU</source>
         <translation>%1 · 所有层都在 GPU 上</translation>
     </message>
@@ -2338,6 +2536,19 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>ThinkingBlock</name>
+    <message>
+        <source>What the model wrote between &lt;think&gt; and &lt;/think&gt; before answering. It takes room in the context window like any other tokens.</source>
+        <translation>模型在回答之前写在 &lt;think&gt; 和 &lt;/think&gt; 之间的内容。它和其他词元一样占用上下文窗口。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Thinking (%n tokens)</source>
+        <translation>
+            <numerusform>思考（%n 个词元）</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>TimelineAxis</name>
     <message>
         <source>{n} bits</source>
@@ -2353,7 +2564,12 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
     <message>
         <source>No tokens yet</source>
+        <extracomment>the reply&apos;s thinking block as (first, last) token index, or None</extracomment>
         <translation>还没有词元</translation>
+    </message>
+    <message>
+        <source>thinking</source>
+        <translation>思考</translation>
     </message>
     <message>
         <source>p of the token</source>
@@ -2526,6 +2742,10 @@ entropy {h:.2f} bits</source>
     <message>
         <source>Text to tokenize</source>
         <translation>要分词的文字</translation>
+    </message>
+    <message>
+        <source>Tokenized as a chat message is: markers such as &lt;|im_end|&gt; are plain text here, never control tokens.</source>
+        <translation>按聊天消息的方式切分：这里 &lt;|im_end|&gt; 之类的标记是普通文本，绝不会成为控制词元。</translation>
     </message>
     <message>
         <source>Tokenized live with the loaded model&apos;s vocabulary</source>

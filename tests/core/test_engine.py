@@ -81,3 +81,101 @@ def test_truncated_file_never_reaches_llama_cpp(tiny_model, tmp_path) -> None:
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(ModelLoadError, match="not found"):
         Engine(tmp_path / "nope.gguf")
+
+
+# --- our decode loop on llama.cpp's C API ------------------------------------------------
+
+
+def test_prompt_longer_than_a_batch_is_split_and_matches_one_batch(tiny_model) -> None:
+    small = Engine(tiny_model, LoadOptions(n_ctx=256, n_threads=2, n_batch=16))
+    big = Engine(tiny_model, LoadOptions(n_ctx=256, n_threads=2, n_batch=256))
+    try:
+        tokens = small.tokenize("The quick brown fox jumps over the lazy dog. " * 4, add_bos=True)
+        assert len(tokens) > 2 * 16
+        stats = small.eval_prompt(tokens)
+        big.eval_prompt(tokens)
+        assert stats.n_evaluated == len(tokens) == small.n_past == big.n_past
+        assert small.context_tokens == tokens
+        # split vs. whole-batch evaluation: different kernels, compare with a tolerance
+        np.testing.assert_allclose(small.logits(), big.logits(), atol=2e-2)
+    finally:
+        small.close()
+        big.close()
+
+
+def test_eval_token_keeps_the_bindings_record_in_step(tiny_engine: Engine) -> None:
+    prompt = tiny_engine.tokenize("Hello world", add_bos=True)
+    tiny_engine.eval_prompt(prompt)
+    tiny_engine.eval_token(5)
+    tiny_engine.eval_token(7)
+    assert tiny_engine.n_past == len(prompt) + 2 == tiny_engine.llama.n_tokens
+    assert tiny_engine.context_tokens == prompt + [5, 7]
+    # the same logits as the binding's own evaluation of the same tokens
+    ours = tiny_engine.logits().copy()
+    tiny_engine.llama.reset()
+    tiny_engine.llama.eval(prompt + [5, 7])
+    np.testing.assert_allclose(tiny_engine.logits(), ours, atol=1e-3)
+
+
+def test_binding_used_meanwhile_never_leaves_stale_cache_entries(tiny_engine: Engine) -> None:
+    """llama-cpp-python's own methods may run on the same context (the tests' references
+    do): the engine notices the binding moved and drops what the cache holds beyond it."""
+    first = tiny_engine.tokenize("The quick brown fox jumps", add_bos=True)
+    tiny_engine.eval_prompt(first)
+    tiny_engine.eval_token(9)
+    tiny_engine.llama.reset()  # the binding forgets its tokens, not the cache's entries
+    other = tiny_engine.tokenize("Hello", add_bos=True)
+    s = tiny_engine.eval_prompt(other)
+    assert s.n_reused == 0 and tiny_engine.context_tokens == other
+    tiny_engine.eval_token(11)
+    got = tiny_engine.logits().copy()
+    fresh = Engine(tiny_engine.path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        fresh.eval_prompt(other)
+        fresh.eval_token(11)
+        np.testing.assert_allclose(got, fresh.logits(), atol=1e-3)
+    finally:
+        fresh.close()
+
+
+def test_a_failed_decode_raises_and_leaves_the_context_usable(tiny_engine: Engine) -> None:
+    prompt = tiny_engine.tokenize("Hello world", add_bos=True)
+    tiny_engine.eval_prompt(prompt)
+    before = tiny_engine.logits().copy()
+    with pytest.raises(RuntimeError, match="llama_decode"):
+        tiny_engine.eval_token(tiny_engine.n_vocab + 10)  # no such token: llama.cpp refuses
+    assert tiny_engine.n_past == len(prompt)
+    with pytest.raises(RuntimeError, match="no logits"):
+        tiny_engine.logits()
+    s = tiny_engine.eval_prompt(prompt)
+    assert s.n_reused == len(prompt) - 1
+    np.testing.assert_allclose(tiny_engine.logits(), before, atol=1e-3)
+
+
+def test_truncate_then_continue(tiny_engine: Engine) -> None:
+    prompt = tiny_engine.tokenize("The quick brown fox jumps over", add_bos=True)
+    tiny_engine.eval_prompt(prompt)
+    tiny_engine.truncate(3)
+    assert tiny_engine.n_past == 3 and tiny_engine.context_tokens == prompt[:3]
+    for t in prompt[3:]:
+        tiny_engine.eval_token(t)
+    assert tiny_engine.context_tokens == prompt
+    fresh = Engine(tiny_engine.path, LoadOptions(n_ctx=512, n_threads=2))
+    try:
+        fresh.eval_prompt(prompt)
+        np.testing.assert_allclose(tiny_engine.logits(), fresh.logits(), atol=1e-3)
+    finally:
+        fresh.close()
+
+
+def test_flash_attention_on_and_off_agree(tiny_model) -> None:
+    on = Engine(tiny_model, LoadOptions(n_ctx=256, n_threads=2, flash_attn=True))
+    off = Engine(tiny_model, LoadOptions(n_ctx=256, n_threads=2, flash_attn=False))
+    try:
+        tokens = on.tokenize("Tokens are pieces of text.", add_bos=True)
+        on.eval_prompt(tokens)
+        off.eval_prompt(tokens)
+        np.testing.assert_allclose(on.logits(), off.logits(), atol=1e-2)
+    finally:
+        on.close()
+        off.close()

@@ -23,12 +23,27 @@ BAD = {
     "max_tokens": [0, -2],
     "n_ctx": [-5, -1],
     "n_threads": [0, -1],
+    "dry_multiplier": [-0.1, math.nan],
+    "dry_base": [-1.0, math.inf],
+    "dry_allowed_length": [-1],
+    "dry_penalty_last_n": [-2],
+    "top_n_sigma": [-2.0, math.nan],
+    "xtc_probability": [1.5, -0.1],
+    "xtc_threshold": [-0.1, 2.0],
+    "dynatemp_range": [-0.5],
+    "dynatemp_exponent": [-1.0],
+    "mirostat": [3, -1],
+    "mirostat_tau": [-1.0],
+    "mirostat_eta": [math.inf],
     "top_logprobs": [-1, 1001, 2.5],
 }
 SPECIAL = {
     "temperature": [0.0], "top_k": [0], "top_p": [1.0, 0.0], "min_p": [0.0],
     "typical_p": [1.0], "repeat_penalty": [1.0], "repeat_last_n": [-1, 0],
     "seed": [-1, 0, 2**32 - 1], "max_tokens": [-1, 1], "n_ctx": [0],
+    "dry_multiplier": [0.0], "dry_penalty_last_n": [-1, 0], "top_n_sigma": [-1.0],
+    "xtc_probability": [0.0], "xtc_threshold": [0.6], "dynatemp_range": [0.0],
+    "mirostat": [0, 1, 2],
 }
 
 

@@ -99,7 +99,10 @@ def test_export_markdown_and_json_round_trip(tiny_engine, tmp_path) -> None:
     md = to_markdown(conv)
     assert md.startswith("# First chat 你好") and "**System:** Be brief." in md
     assert "### You" in md and "Question 1 你好" in md
+    seed = conv.nodes[conv.leaf].stats["seed"]
+    assert f"seed {seed}" in md  # the seed is part of the record
     data = to_json(conv, lambda m, t: tiny_engine.piece(t))
+    assert data["nodes"][-1]["stats"]["seed"] == seed
     row = data["nodes"][-1]["traces"][0]
     assert {"index", "token", "text", "p_model", "p_sample", "entropy", "top"} <= set(row)
     assert all("text" in c for c in row["top"])

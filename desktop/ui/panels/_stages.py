@@ -58,6 +58,11 @@ class StageStrip(QWidget):
     def counts(self) -> list[int]:
         return list(self._counts)
 
+    @property
+    def titles(self) -> list[str]:
+        """The stage titles shown, in order."""
+        return list(self._names)
+
     def current(self) -> int:
         return self._current
 

@@ -22,8 +22,8 @@ from ...core.context import ContextPlan
 from ._common import dim_text, line_height, tone, translate, visible, warning_color
 from ._remote_texts import RemoteTexts
 
-PARTS = ("system", "earlier", "input", "reply", "free")
-_HUES = {"system": 275, "earlier": 210, "input": 140, "reply": 28}
+PARTS = ("system", "earlier", "input", "thinking", "reply", "free")
+_HUES = {"system": 275, "earlier": 210, "input": 140, "thinking": 330, "reply": 28}
 WARN_AT = 0.85  #: warn when more than this share of n_ctx is used
 
 
@@ -32,25 +32,31 @@ def part_names() -> dict[str, str]:
         "system": translate("ContextPanel", "System prompt"),
         "earlier": translate("ContextPanel", "Earlier turns"),
         "input": translate("ContextPanel", "This input"),
+        "thinking": translate("ContextPanel", "Thinking"),
         "reply": translate("ContextPanel", "Reply so far"),
         "free": translate("ContextPanel", "Free"),
     }
 
 
-def context_parts(plan: ContextPlan, reply_tokens: int = 0) -> dict[str, int]:
+def context_parts(
+    plan: ContextPlan, reply_tokens: int = 0, thinking_tokens: int = 0
+) -> dict[str, int]:
     """Tokens by part; they always sum to ``plan.n_ctx``. Tokens outside any message (a
-    BOS token) count as earlier turns, as in ``ContextPlan.totals``."""
+    BOS token) count as earlier turns, as in ``ContextPlan.totals``; ``thinking_tokens`` of
+    the reply's tokens are its thinking block (markers included)."""
     n_ctx = plan.n_ctx
     totals = plan.totals()
     used = min(len(plan.tokens), n_ctx)
     system = min(totals["system"], used)
     user_input = min(totals["input"], used - system)
     reply = max(0, min(reply_tokens, n_ctx - used))
+    thinking = min(thinking_tokens, reply)
     return {
         "system": system,
         "earlier": used - system - user_input,
         "input": user_input,
-        "reply": reply,
+        "thinking": thinking,
+        "reply": reply - thinking,
         "free": n_ctx - used - reply,
     }
 
@@ -97,7 +103,7 @@ class ContextBar(QWidget):
         for part, x0, x1 in self._segments():
             p.fillRect(QRectF(x0, 1, max(1.0, x1 - x0), self.height() - 2), part_color(pal, part))
         used = self.n_ctx - self.parts.get("free", 0)
-        reply = self.parts.get("reply", 0)
+        reply = self.parts.get("reply", 0) + self.parts.get("thinking", 0)
         if self.reserve > reply:  # the room kept for the reply: dashed
             start = used - reply
             end = min(self.n_ctx, start + self.reserve)
@@ -164,6 +170,8 @@ class ContextPanel(QWidget):
             "system": self.tr("The system prompt with its template markers"),
             "earlier": self.tr("Earlier messages still in the context (and the BOS token)"),
             "input": self.tr("Your last message, plus the template's header for the reply"),
+            "thinking": self.tr("Tokens the reply spent thinking (<think>…</think>): they "
+                                "fill the context window like any others"),
             "reply": self.tr("Tokens generated so far; the dashed box is the room reserved "
                              "for the reply"),
             "free": self.tr("Room left in the context window"),
@@ -203,7 +211,8 @@ class ContextPanel(QWidget):
     # --- public API ----------------------------------------------------------------
 
     def set_plan(
-        self, plan: ContextPlan, reply_tokens: int = 0, texts: Sequence[str] | None = None
+        self, plan: ContextPlan, reply_tokens: int = 0, texts: Sequence[str] | None = None,
+        thinking_tokens: int = 0,
     ) -> None:
         """Show ``plan``; ``texts`` (optional) are the messages' contents, same order as
         ``plan.message_tokens``, for the first words in the list."""
@@ -211,15 +220,16 @@ class ContextPanel(QWidget):
         self._reply = reply_tokens
         self._texts = list(texts or [])
         self._fill_messages(plan)
-        self.set_reply_tokens(reply_tokens)
+        self.set_reply_tokens(reply_tokens, thinking_tokens)
 
-    def set_reply_tokens(self, n: int) -> None:
-        """The reply has ``n`` tokens so far (call while generating)."""
+    def set_reply_tokens(self, n: int, thinking: int = 0) -> None:
+        """The reply has ``n`` tokens so far, ``thinking`` of them in its thinking block
+        (call while generating)."""
         plan = self._plan
         if plan is None:
             return
         self._reply = n
-        self.parts = context_parts(plan, n)
+        self.parts = context_parts(plan, n, thinking)
         bar = self.bar
         bar.parts, bar.n_ctx, bar.reserve = self.parts, plan.n_ctx, plan.reply_reserve
         self.bar.update()

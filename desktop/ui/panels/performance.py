@@ -40,6 +40,9 @@ class PerformancePanel(QWidget):
                 "Time from sending to the first reply token: reading the prompt plus one step")),
             "reused": (self.tr("Reused from KV cache"), self.tr(
                 "Prompt tokens already in the KV cache from the previous turn: no work needed")),
+            "seed": (self.tr("Seed"), self.tr(
+                "The random seed this reply was sampled with: the same seed, model and "
+                "settings give the same reply (tokenscope chat --seed N)")),
             "backend": (self.tr("Backend"), self.tr("The llama.cpp build doing the work")),
             "gpu": (self.tr("GPU layers"), self.tr("Model layers offloaded to the GPU")),
         }
@@ -77,7 +80,7 @@ class PerformancePanel(QWidget):
 
     def set_stats(self, stats: dict[str, Any]) -> None:
         """A reply's stats: n_prompt, n_reused, n_evaluated, prompt_seconds,
-        first_token_seconds, gen_seconds, gen_tps (any may be missing)."""
+        first_token_seconds, gen_seconds, gen_tps, seed (any may be missing)."""
         none = self.tr("–")
         f = self.fields
         n_prompt, n_reused = stats.get("n_prompt"), stats.get("n_reused")
@@ -116,6 +119,8 @@ class PerformancePanel(QWidget):
                 n=reused, total=n_prompt, pct=100 * reused / n_prompt))
         else:
             f["reused"].setText(none)
+        seed = stats.get("seed")
+        f["seed"].setText(str(seed) if seed is not None else none)
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

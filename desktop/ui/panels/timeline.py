@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.conversation import Node
+from ...core.thinking import ANSWER, THINK, token_phases
 from ...core.trace import StepTrace, piece_text
 from ..heat import LOW_CONFIDENCE, prob_color
 from ._common import (
@@ -58,6 +59,18 @@ class Span:
     end: int
     min_p: float
     min_index: int  #: the least likely token of the span: where a click takes you
+
+
+def thinking_range(node: Node) -> tuple[int, int] | None:
+    """(first, last) index of the tokens in ``node``'s thinking block, markers included."""
+    if not node.traces:
+        return None
+    phases = token_phases([t.piece for t in node.traces],
+                          starts_inside=bool(node.stats.get("thinking_starts_inside")))
+    inside = [i for i, ph in enumerate(phases) if ph != ANSWER]
+    if THINK not in phases or not inside:
+        return None
+    return inside[0], inside[-1]
 
 
 class SpanTracker:
@@ -103,6 +116,8 @@ class TimelineChart(QWidget):
         self.setAccessibleName(self.tr("Probability and entropy per token"))
         self.traces: list[StepTrace] = []
         self.spans: list[Span] = []
+        #: the reply's thinking block as (first, last) token index, or None
+        self.thinking: tuple[int, int] | None = None
         self.max_bits = 1.0
         self.selected = -1
         self.hover = -1
@@ -161,6 +176,15 @@ class TimelineChart(QWidget):
         step = self.step()
         first = max(0, int((event.rect().left() - plot.left()) / step) - 1)
         last = min(len(self.traces), int((event.rect().right() - plot.left()) / step) + 2)
+        if self.thinking is not None:  # the thinking block: a tinted band with its name
+            a, b = self.thinking
+            tint = QColor(pal.color(QPalette.ColorRole.Highlight))
+            tint.setAlpha(28)
+            area = QRectF(plot.left() + a * step, plot.top(), (b - a + 1) * step, plot.height())
+            p.fillRect(area, tint)
+            p.setPen(dim_text(pal))
+            p.drawText(area.adjusted(3, 2, 0, 0), Qt.AlignmentFlag.AlignLeft
+                       | Qt.AlignmentFlag.AlignTop, self.tr("thinking"))
         band = band_color(pal)
         for s in self.spans:
             if s.end >= first and s.start < last:
@@ -382,6 +406,7 @@ class TimelinePanel(QWidget):
             self._sync_spans(n_spans)
         self.chart.traces = node.traces
         self.chart.spans = self._tracker.spans
+        self.chart.thinking = thinking_range(node)
         self.chart.max_bits = max(1.0, math.ceil(self._tracker.max_entropy))
         self.chart.setMinimumWidth(self.chart.wanted_width())
         self.chart.update()

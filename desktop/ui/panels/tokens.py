@@ -209,6 +209,9 @@ class TokensPanel(QWidget):
         self.input.setPlaceholderText(self.tr("Type or paste any text to see its tokens…"))
         self.input.setTabChangesFocus(True)
         self.input.setAccessibleName(self.tr("Text to tokenize"))
+        self.input.setToolTip(self.tr(
+            "Tokenized as a chat message is: markers such as <|im_end|> are plain text here, "
+            "never control tokens."))
         self.input.setFixedHeight(line_height(self) * 3 + 12)
         self.input_counts = QLabel()
         self.input_counts.setWordWrap(True)

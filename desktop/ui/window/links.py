@@ -9,7 +9,9 @@ from PySide6.QtCore import QObject
 
 from desktop.core.context import ContextPlan
 from desktop.core.conversation import Node
+from desktop.core.engine import Engine
 from desktop.core.session import plan_of
+from desktop.core.thinking import ANSWER
 from desktop.ui.panels import (
     ContextPanel,
     InspectorPanel,
@@ -17,6 +19,7 @@ from desktop.ui.panels import (
     TimelinePanel,
     TokensPanel,
 )
+from desktop.ui.thinking_block import has_thinking, phases_of
 from desktop.ui.window.gate import gate, set_gate
 from desktop.ui.window.state import AppState
 from desktop.ui.window.vocab import Vocabularies, unknown_piece
@@ -118,7 +121,11 @@ class TokensLink(QObject):
         piece, special = self.vocab.vocab(model)
         # the live tokenizer only for the model the prompt was written with
         engine = self.state.engine
-        tokenize = engine.tokenize if engine and self.state.uses_engine(model) else None
+        tokenize = None
+        if engine is not None and self.state.uses_engine(model):
+            def tokenize(text: str, engine: Engine = engine) -> list[int]:
+                # typed text is text: markers like <|im_end|> stay plain pieces, as in a chat
+                return engine.tokenize(text, special=False)
         self.panel.set_engine_fns(piece, special, tokenize)
 
     def _show(self, node: Node | None) -> None:
@@ -154,13 +161,21 @@ class ContextLink(QObject):
 
     def _plan(self, node: Node, plan: ContextPlan | None) -> None:
         if plan is not None:
-            self.panel.set_plan(plan, len(node.traces), self.state.plan_texts(node))
+            self.panel.set_plan(plan, len(node.traces), self.state.plan_texts(node),
+                                thinking_tokens(node))
 
     def _grew(self, node: Node) -> None:
         if "message_tokens" in node.stats:
-            self.panel.set_reply_tokens(len(node.traces))
+            self.panel.set_reply_tokens(len(node.traces), thinking_tokens(node))
         elif "remote" in node.stats:
             self._show(node)
+
+
+def thinking_tokens(node: Node) -> int:
+    """Tokens of ``node`` in its thinking block, markers included (0 without one)."""
+    if not node.traces or not has_thinking(node):
+        return 0
+    return sum(1 for p in phases_of(node) if p != ANSWER)
 
 
 class PerformanceLink(QObject):

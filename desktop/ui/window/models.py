@@ -15,7 +15,9 @@ from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop.core.engine import Engine
+from desktop.core.errors import TemplateError
 from desktop.core.session import ChatSession
+from desktop.ui.chat_format_picker import chat_format_for
 from desktop.ui.settings_store import SettingsStore
 from desktop.ui.window.chat_page import CentralStack
 from desktop.ui.window.history import History
@@ -164,13 +166,23 @@ class Models(QObject):
             return
         self.settings.last_model = str(engine.path)
         self.settings.remember_model(engine.name, str(engine.path))
-        session = ChatSession(
-            engine,
-            settings=self.settings.sampler_settings(),
-            max_tokens=self.settings.max_tokens,
-            conversation=state.current,
-            store=self.history.writable_store(),
-        )
+        try:
+            chat_format = chat_format_for(self.settings.qsettings, str(engine.path))
+            session = ChatSession(
+                engine,
+                settings=self.settings.sampler_settings(),
+                max_tokens=self.settings.max_tokens,
+                conversation=state.current,
+                store=self.history.writable_store(),
+                chat_format=chat_format,
+            )
+        except TemplateError as exc:  # a stored choice llama.cpp no longer has
+            state.say(str(exc), 10000)
+            session = ChatSession(
+                engine, settings=self.settings.sampler_settings(),
+                max_tokens=self.settings.max_tokens, conversation=state.current,
+                store=self.history.writable_store(),
+            )
         state.engine = engine  # vocabularies ask it when the views follow
         self.vocab.forget()
         state.set_engine(engine, build, session, owned)

@@ -29,6 +29,8 @@ class StatusLine(QObject):
         self.backend_label = QLabel(bar)
         self.context_label = QLabel(bar)
         self.speed_label = QLabel(bar)
+        self.template_label = QLabel(bar)
+        self.template_label.hide()
         self.model_label.setToolTip(self.tr("The loaded model"))
         self.backend_label.setToolTip(self.tr("Where the model runs"))
         self.context_label.setToolTip(
@@ -37,8 +39,8 @@ class StatusLine(QObject):
         self.speed_label.setToolTip(self.tr("Generation speed of the last reply"))
         bar.addWidget(self.busy_bar)
         bar.addWidget(self.busy_label)
-        for label in (self.model_label, self.backend_label, self.context_label,
-                      self.speed_label):
+        for label in (self.model_label, self.template_label, self.backend_label,
+                      self.context_label, self.speed_label):
             bar.addPermanentWidget(label)
         state.message.connect(bar.showMessage)
         state.task_changed.connect(self._task)
@@ -69,6 +71,29 @@ class StatusLine(QObject):
         self.model_label.setText(state.engine.path.stem)
         self.model_label.setToolTip(f"{state.engine.name}\n{state.engine.path}")
         self.backend_label.setText(self.backend_text())
+        self.show_template()
+
+    def show_template(self) -> None:
+        """Say how the chat template was chosen when it is not the model's own: llama.cpp's
+        built-in format for a file without one, or the plain template after a failure."""
+        session = self.state.session
+        template = session.template if session is not None else None
+        if template is None or not template.reason or (
+            not template.is_fallback and not getattr(template, "builtin", None)
+        ):
+            self.template_label.hide()
+            return
+        builtin = getattr(template, "builtin", None)
+        if template.fallback_reason:
+            self.template_label.setText(self.tr("⚠ plain chat template"))
+            self.state.say(self.tr("The model's chat template failed; using the plain "
+                                   "template (details in the tooltip)."), 10000)
+        elif builtin:
+            self.template_label.setText(self.tr("template: %1 (llama.cpp)").replace("%1", builtin))
+        else:
+            self.template_label.setText(self.tr("plain chat template"))
+        self.template_label.setToolTip(template.fallback_reason or template.reason)
+        self.template_label.show()
 
     def backend_text(self) -> str:
         build = self.state.build or {}
