@@ -87,6 +87,8 @@ def test_chat_inspect_branch_stop_and_reopen(
     qtbot.waitUntil(lambda: reply.id in win.chat.views, timeout=5000)
     view = win.chat.views[reply.id]
     assert f"tok:{reply.id}:" in view.body.toHtml()  # heat-mode token anchors
+    tip = view._tooltip(f"tok:{reply.id}:{view.spans[1].start}")
+    assert tip is not None and "≈" in tip  # the entropy is an estimate; no token id
     assert win.status.speed_label.text().endswith("tok/s")
     assert "about" in win.context_panel.title.text()  # an estimate, said so
     assert "estimate" in win.context_panel.title.text()
