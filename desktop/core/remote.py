@@ -177,8 +177,10 @@ class RemoteClient:
             args["stop"] = list(stop)[:4]
         extra: dict[str, Any] = {}
         if self.server.kind in LLAMA_SAMPLER_FIELDS:
-            extra.update(top_k=settings.top_k, min_p=settings.min_p,
-                         repeat_penalty=settings.repeat_penalty)
+            extra.update(top_k=settings.top_k, min_p=settings.min_p)
+            # vLLM names llama.cpp's repeat_penalty after Hugging Face's
+            penalty = "repetition_penalty" if self.server.kind == "vllm" else "repeat_penalty"
+            extra[penalty] = settings.repeat_penalty
         if self.server.kind == "llama-server" and self.server.top_logprobs:
             extra["n_probs"] = self.server.top_logprobs
         return args, extra
