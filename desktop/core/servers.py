@@ -210,10 +210,24 @@ def set_api_key(server: Server, api_key: str) -> str:
 def api_key(server: Server) -> str | None:
     """The key to send: ``TOKENSCOPE_API_KEY`` if set, else the keyring's, else None."""
     env = os.environ.get(ENV_KEY, "").strip()
-    if env:
-        return env
+    return env or stored_key(server)
+
+
+def stored_key(server: Server) -> str | None:
+    """The key the keyring keeps for ``server`` (None: none, or no keyring)."""
     try:
         return keyring.get_password(SERVICE, server.key_user) or None
     except Exception as exc:  # no keyring, locked keyring
         log.info("no API key from the keyring: %s", type(exc).__name__)
         return None
+
+
+def rename_server(old: str, server: Server, api_key: str | None = None) -> str | None:
+    """Save ``server`` in place of the one named ``old``, keeping its stored key unless
+    ``api_key`` replaces it; see ``add_server`` for what is returned and raised."""
+    previous = load_servers().get(old)
+    key = api_key or (stored_key(previous) if previous is not None else None)
+    where = add_server(server, key)
+    if previous is not None and old != server.name:
+        remove_server(old)
+    return where

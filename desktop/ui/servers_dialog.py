@@ -205,8 +205,12 @@ class ServersDialog(QDialog):
                         str(self.kind.currentData()), self.top.value(),
                         self.template.text().strip())
         key = self.key.text().strip() or None
+        old = self.selected()
         try:
-            where = servers.add_server(server, key)
+            if old is not None and old.name != server.name:  # a rename keeps the key
+                where = servers.rename_server(old.name, server, key)
+            else:
+                where = servers.add_server(server, key)
         except TokenscopeError as exc:
             self._say(str(exc), error=True)
             return False

@@ -87,3 +87,11 @@ def test_a_broken_file_is_reported_and_left_alone(ring: MemoryKeyring) -> None:
         servers.load_servers()
     assert path.read_text() == "{not json"
     path.unlink()
+
+
+def test_renaming_keeps_the_key(ring: MemoryKeyring) -> None:
+    servers.add_server(Server("old", "http://h:1/v1", "vllm"), "sk-keep")
+    servers.rename_server("old", Server("new", "http://h:2/v1", "vllm"))
+    assert list(servers.load_servers()) == ["new"]
+    assert servers.api_key(servers.resolve("new")) == "sk-keep"
+    assert ("tokenscope", "server:old") not in ring.store

@@ -185,3 +185,29 @@ def test_a_server_killed_mid_reply_keeps_the_reply_and_says_why(
     assert len(reply.traces) > 2 and reply.content
     assert any(text.startswith("The reply was cut off") for text in said)
     win.close()
+
+
+def test_the_dialog_adds_edits_renames_and_removes(qtbot: Any, ring: MemoryKeyring) -> None:
+    from desktop.ui.servers_dialog import ServersDialog
+
+    dialog = ServersDialog()
+    qtbot.addWidget(dialog)
+    dialog.new_server()
+    dialog.name.setText("box")
+    dialog.url.setText("http://10.0.0.9:8080")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("llama-server"))
+    dialog.key.setText("sk-box")
+    assert dialog.save() and dialog.key.text() == ""  # the key left the widget
+    assert servers.resolve("box").url == "http://10.0.0.9:8080/v1"
+    assert "keyring" in dialog.key.placeholderText()
+    dialog.name.setText("workstation")  # a rename keeps the key
+    dialog.top.setValue(10)
+    assert dialog.save()
+    saved = servers.load_servers()
+    assert list(saved) == ["workstation"] and saved["workstation"].top_logprobs == 10
+    assert servers.api_key(saved["workstation"]) == "sk-box"
+    dialog.url.setText("not a url")
+    assert not dialog.save() and "not a server URL" in dialog.status.text()
+    dialog.reload(select="workstation")
+    dialog.remove_selected()
+    assert servers.load_servers() == {} and ring.store == {}
