@@ -231,6 +231,9 @@ class RemoteChatSession:
                 if isinstance(event, RemoteDone):
                     if event.usage_prompt_tokens is not None:
                         node.stats["usage_prompt_tokens"] = event.usage_prompt_tokens
+                    if event.usage_completion_tokens is not None:  # may exceed the traces:
+                        # llama-server sends one entry for a character's byte tokens
+                        node.stats["usage_completion_tokens"] = event.usage_completion_tokens
                     if event.error:
                         node.stats["error"] = event.error
                 self.last_done = event

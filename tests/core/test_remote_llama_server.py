@@ -94,7 +94,12 @@ def test_a_reply_records_exact_prompt_tokens_and_usage(llama_server: tuple[str, 
     assert node.stats["n_prompt_estimated"] is False and node.stats["n_ctx"] == 1024
     assert len(node.prompt_tokens) == node.stats["n_prompt"]
     assert node.stats["usage_prompt_tokens"] == node.stats["n_prompt"]
-    assert len(node.traces) == 8 and all(t.rank == 1 for t in node.traces)
+    # llama-server sends one logprobs entry for the byte tokens of one character: the
+    # traces may be fewer than the tokens it counts
+    assert node.stats["usage_completion_tokens"] == 8
+    assert 0 < len(node.traces) <= 8
+    assert all(t.rank == 1 for t in node.traces if t.piece.isascii())  # greedy
+    assert b"".join(t.piece for t in node.traces).decode() == node.content
     assert s.branch_support() is None
     alt = int(node.traces[1].cand_ids[1])
     list(s.branch(node.id, 1, alt))
