@@ -55,6 +55,8 @@ def llama_cpp_server(
         sys.executable, "-m", "llama_cpp.server", "--model", str(model),
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx),
         "--n_threads", "2", "--verbose", "False",
+        # as the app's engine (LoadOptions.flash_attn): the same kernels, the same numbers
+        "--flash_attn", "True",
     ]
     if api_key:
         cmd += ["--api_key", api_key]
