@@ -22,7 +22,7 @@ from typing import Any, TextIO
 
 from desktop import APP_NAME, __version__
 from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
-from desktop.core.errors import TokenscopeError
+from desktop.core.errors import TokenscopeError, UsageError
 from desktop.core.gpu import parse_gpu_layers
 
 # --- shared helpers ---------------------------------------------------------------------
@@ -38,6 +38,9 @@ def resolve_model(name: str) -> Path:
     path = Path(name).expanduser()
     if path.is_file():
         return path
+    if path.suffix.lower() == ".gguf" or "/" in name or "\\" in name:
+        raise TokenscopeError(f"Model file not found: {name}. Give the path of a .gguf file, "
+                              "or a name from 'tokenscope models list'.")
     try:
         from desktop.core import library
     except ImportError:  # pragma: no cover
@@ -50,6 +53,9 @@ def _load_engine(args: argparse.Namespace) -> Any:
     from desktop.core.engine import Engine, LoadOptions
     from desktop.core.gpu import resolve_gpu_layers
 
+    if not args.model:
+        raise UsageError("-m/--model is required: a .gguf file or a name from "
+                         "'tokenscope models list'.")
     backend.ensure_working_build()
     path = resolve_model(args.model)
     layers = resolve_gpu_layers(args.gpu_layers, path, n_ctx=args.ctx)
@@ -57,14 +63,16 @@ def _load_engine(args: argparse.Namespace) -> Any:
 
 
 def _limited(name: str) -> Callable[[str], float]:
-    """An argparse type for setting ``name``: out of range is a usage error (exit 2)."""
+    """An argparse type for setting ``name``: out of range is a usage error (exit 2); the
+    message names the flag (argparse adds it) and what it allows."""
     from desktop.core import limits
 
     def convert(text: str) -> float:
         try:
             return limits.parse(name, text)
-        except limits.SettingsError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
+        except limits.SettingsError:
+            raise argparse.ArgumentTypeError(
+                f"must be {limits.LIMITS[name].describe()}, not {text!r}") from None
 
     convert.__name__ = name  # argparse names the type in its messages
     return convert
@@ -72,18 +80,20 @@ def _limited(name: str) -> Callable[[str], float]:
 
 def _grammar(args: argparse.Namespace) -> str:
     """The GBNF text from --grammar or --json-schema ("" for none)."""
-    from desktop.core.grammar import gbnf_from_json_schema
+    from desktop.core.grammar import GrammarError, gbnf_from_json_schema
 
     if args.grammar and args.json_schema:
-        raise TokenscopeError("Give --grammar or --json-schema, not both.")
+        raise UsageError("Give --grammar or --json-schema, not both.")
     path = args.grammar or args.json_schema
     if not path:
         return ""
     try:
         text = Path(path).read_text(encoding="utf-8")
+        return gbnf_from_json_schema(text) if args.json_schema else text
     except (OSError, UnicodeDecodeError) as exc:
-        raise TokenscopeError(f"Cannot read {path}: {exc}") from exc
-    return gbnf_from_json_schema(text) if args.json_schema else text
+        raise UsageError(f"Cannot read {path}: {exc}") from exc
+    except GrammarError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _logit_bias(text: str) -> tuple[int, float]:
@@ -105,14 +115,21 @@ def _help(name: str) -> str:
     return limits.LIMITS[name].describe()
 
 
-def _add_model_args(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("-m", "--model", required=required, help="a .gguf file or a library name")
+def _gpu_layers(text: str) -> Any:
+    try:
+        return parse_gpu_layers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--model", help="a .gguf file or a library name (required)")
     p.add_argument("--ctx", type=_limited("n_ctx"), default=4096,
                    help=f"context window in tokens: {_help('n_ctx')}; default 4096")
     p.add_argument("--threads", type=_limited("n_threads"), default=None,
                    help="CPU threads (default: llama.cpp's choice)")
     p.add_argument(
-        "--gpu-layers", type=parse_gpu_layers, default="auto",
+        "--gpu-layers", type=_gpu_layers, default="auto",
         help="layers to offload to the GPU: auto (all if the model fits, else none), -1 (all), N",
     )
 
@@ -231,9 +248,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
         return cmd_remote_chat(args, _settings(args), _Printer)
     if not args.model:
-        print("tokenscope chat: error: -m/--model is required (or --server)", file=sys.stderr)
-        return 2
+        raise UsageError("-m/--model is required (or --server NAME|URL): a .gguf file or a "
+                         "name from 'tokenscope models list'.")
 
+    settings = _settings(args)  # a bad grammar or schema is refused before the model loads
+    if args.chat_format not in (None, "auto", "file", "plain"):
+        from desktop.core.builtin_templates import builtin_names
+
+        if args.chat_format not in builtin_names():
+            raise UsageError(f"Unknown chat format {args.chat_format!r}: "
+                             "'tokenscope chat --chat-format list' lists them.")
     store = conversation = None
     if args.save or args.continue_id is not None:
         from desktop.core.store import Store
@@ -242,11 +266,16 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if args.continue_id is not None:
             conversation = store.load(args.continue_id)
     engine = _load_engine(args)
+    bad = [t for t, _ in settings.logit_bias if not 0 <= t < engine.n_vocab]
+    if bad:
+        engine.close()
+        raise UsageError(f"--logit-bias: token {bad[0]} is not in this model's vocabulary "
+                         f"(ids 0 … {engine.n_vocab - 1}).")
     max_tokens = engine.n_ctx if args.max_tokens == -1 else args.max_tokens
     session = ChatSession(
-        engine, _settings(args), system=args.system or None, max_tokens=max_tokens,
+        engine, settings, system=args.system or None, max_tokens=max_tokens,
         store=store, chat_format=args.chat_format,
-        thinking_budget=None if args.thinking_budget in (None, -1) else int(args.thinking_budget),
+        thinking_budget=None if args.thinking_budget == -1 else int(args.thinking_budget),
         enable_thinking=False if args.no_think else None,
     )
     assert session.template is not None
@@ -407,7 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_servers import add_remote_chat_args, add_servers_parser
 
     c = sub.add_parser("chat", help="chat with a model in the terminal")
-    _add_model_args(c, required=False)
+    _add_model_args(c)
     add_remote_chat_args(c)
     c.add_argument("prompt", nargs="*", help="one-shot prompt (interactive when omitted)")
     c.add_argument(
@@ -452,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a bias to a token's logit, as llama.cpp: 15043+1, 15043-1.5, 15043-inf "
              "(bans it); repeatable",
     )
-    c.add_argument("--thinking-budget", type=_limited("max_tokens"), default=None, metavar="N",
+    c.add_argument("--thinking-budget", type=_limited("thinking_budget"), default=-1, metavar="N",
                    help="most tokens a reply may spend inside <think>…</think> before the "
                         "block is closed for it")
     c.add_argument("--no-think", action="store_true",
@@ -499,11 +528,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_doctor)
 
     from desktop.cli_chats import add_chats_parser
+    from desktop.cli_lenses import add_lenses_parser
     from desktop.cli_models import add_models_parser
 
     add_models_parser(sub)
     add_chats_parser(sub)
     add_servers_parser(sub)
+    add_lenses_parser(sub)
     return p
 
 
@@ -528,10 +559,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_gui(args.model)
     try:
         return func(args)
+    except UsageError as exc:
+        _err(str(exc))
+        return 2
     except TokenscopeError as exc:
         return _err(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # e.g. piped into head: the reader is gone, that is fine
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (no flush error at exit)
+        return 0
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from desktop.core.export import (
     pieces_from_json,
     to_markdown,
 )
+from desktop.core.results import results_of
 from desktop.core.store import Store
 
 
@@ -54,7 +55,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     store = Store()
     conv = store.load(args.id)
-    text = to_markdown(conv) if args.format == "md" else dumps(conv, *_store_vocab(store))
+    text = to_markdown(conv) if args.format == "md" else dumps(
+        conv, *_store_vocab(store), results=results_of(store, args.id))
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
         print(f"Exported conversation {args.id} to {args.output}", file=sys.stderr)

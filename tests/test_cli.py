@@ -83,7 +83,7 @@ BAD_FLAGS = [
     ("--presence-penalty", "inf"), ("--seed", "4294967296"),
     ("--dry-multiplier", "-1"), ("--xtc-probability", "2"), ("--mirostat", "3"),
     ("--top-nsigma", "nan"), ("--dynatemp-range", "-0.5"), ("--logit-bias", "12x"),
-    ("--thinking-budget", "0"),
+    ("--thinking-budget", "-2"), ("--gpu-layers", "foo"),
 ]
 
 
@@ -195,3 +195,22 @@ def test_modern_sampler_flags_reach_the_trace(tiny_model, tmp_path, capsys) -> N
     first = capsys.readouterr().out
     assert main([*args[:-3], "--mirostat", "2", "Hi"]) == 0
     assert capsys.readouterr().out == first  # same seed, same mirostat draws
+
+
+def test_usage_problems_found_before_loading_are_exit_2(tiny_model, tmp_path, capsys) -> None:
+    bad_ref = tmp_path / "ref.json"
+    bad_ref.write_text('{"$ref": "#/nope"}')
+    array = tmp_path / "array.json"
+    array.write_text("[1, 2]")
+    grammar = tmp_path / "g.gbnf"
+    grammar.write_text('root ::= "a"')
+    for extra in (["--json-schema", str(bad_ref)], ["--json-schema", str(array)],
+                  ["--grammar", str(grammar), "--json-schema", str(array)],
+                  ["--chat-format", "bogus"], ["--logit-bias", "99999999+1"]):
+        assert main(["chat", "-m", str(tiny_model), "--ctx", "256", *extra, "hi"]) == 2, extra
+        err = capsys.readouterr().err
+        assert err.startswith("tokenscope: ") and "Traceback" not in err
+    assert main(["chat", "hi"]) == 2  # no model given
+    assert "-m/--model is required" in capsys.readouterr().err
+    assert main(["chat", "--chat-format", "list"]) == 0  # no model needed
+    assert "gemma" in capsys.readouterr().out.split()

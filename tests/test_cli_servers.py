@@ -80,7 +80,7 @@ def test_chat_errors_are_one_line(ring: MemoryKeyring, tiny_server: LoopbackServ
 
 def test_usage_errors(ring: MemoryKeyring, capsys) -> None:
     assert main(["chat", "Hi"]) == 2
-    assert "--model is required (or --server)" in capsys.readouterr().err
+    assert "--model is required (or --server NAME|URL)" in capsys.readouterr().err
     with pytest.raises(SystemExit) as info:
         main(["servers", "add", "x", "http://h:1", "--top-logprobs", "5000"])
     assert info.value.code == 2

@@ -11,6 +11,10 @@ class ModelLoadError(TokenscopeError):
     pass
 
 
+class UsageError(TokenscopeError):
+    """Command-line arguments that cannot be used together or as given (CLI exit code 2)."""
+
+
 class BackendCrashError(TokenscopeError):
     """The llama.cpp build crashes on this machine (found by the crash probe)."""
 
@@ -25,5 +29,6 @@ class ContextOverflowError(TokenscopeError):
         self.n_ctx = n_ctx
         super().__init__(
             f"{what} needs {needed} tokens but the context window holds {n_ctx}. "
-            "Shorten the message, or load the model with a larger context (n_ctx)."
+            "Shorten the message, or load the model with a larger context (n_ctx: --ctx in "
+            "the CLI, Settings → Model in the window)."
         )

@@ -98,10 +98,12 @@ def pieces_from_json(data: dict[str, Any]) -> dict[str, dict[int, tuple[bytes, b
 
 
 def to_json(
-    conv: Conversation, piece: PieceOf | None = None, special: SpecialOf | None = None
+    conv: Conversation, piece: PieceOf | None = None, special: SpecialOf | None = None,
+    results: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The whole tree; ``piece`` names the candidates in each trace row's ``top`` and
-    fills the ``pieces`` table (token texts per model)."""
+    fills the ``pieces`` table (token texts per model). ``results``: the saved lens
+    results of this conversation (``results.results_of``), exported as they are."""
     nodes = []
     for n in sorted(conv.nodes.values(), key=lambda n: n.id):
         settings = n.settings or SamplerSettings()
@@ -119,6 +121,7 @@ def to_json(
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "title": conv.title, "system": conv.system, "leaf": conv.leaf, "nodes": nodes,
         "pieces": _vocab(conv, piece, special) if piece else {},
+        **({"results": results} if results else {}),
     }
 
 
@@ -173,6 +176,7 @@ def from_json(data: dict[str, Any]) -> Conversation:
 
 
 def dumps(
-    conv: Conversation, piece: PieceOf | None = None, special: SpecialOf | None = None
+    conv: Conversation, piece: PieceOf | None = None, special: SpecialOf | None = None,
+    results: list[dict[str, Any]] | None = None,
 ) -> str:
-    return json.dumps(to_json(conv, piece, special), ensure_ascii=False, indent=1)
+    return json.dumps(to_json(conv, piece, special, results), ensure_ascii=False, indent=1)

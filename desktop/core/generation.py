@@ -127,7 +127,7 @@ def trace_notes(chain: ChainResult, ids: npt.NDArray[np.int32]) -> dict[str, Any
         if key in chain.notes:
             notes[key] = chain.notes[key]
     dry = chain.notes.get("dry")
-    if dry:
+    if dry is not None:  # DRY ran (even if it matched nothing)
         stored = set(ids.tolist())
         notes["dry"] = {str(t): list(v) for t, v in dry.items() if t in stored}
         notes["dry_n_penalised"] = len(dry)

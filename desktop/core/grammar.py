@@ -30,12 +30,21 @@ def gbnf_from_json_schema(schema_text: str) -> str:
     """GBNF for a JSON schema (text). Raises ``GrammarError`` for invalid JSON or schemas
     the converter does not support."""
     try:
-        json.loads(schema_text)
-        from llama_cpp.llama_grammar import json_schema_to_gbnf
+        schema = json.loads(schema_text)
+    except ValueError as exc:
+        raise GrammarError(f"The JSON schema is not valid JSON: {exc}") from exc
+    if not isinstance(schema, dict):
+        raise GrammarError("A JSON schema must be a JSON object ({\"type\": …}), not "
+                           f"a {type(schema).__name__}.")
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
 
+    try:
         return str(json_schema_to_gbnf(schema_text))
-    except (ValueError, KeyError, TypeError, NotImplementedError, RecursionError) as exc:
-        raise GrammarError(f"The JSON schema cannot be used: {exc}") from exc
+    except Exception as exc:  # the converter raises AssertionError, AttributeError, …
+        raise GrammarError(
+            f"The JSON schema cannot be turned into a grammar: {exc}. Check its $refs and "
+            "types (llama-cpp-python's converter supports most of JSON Schema)."
+        ) from exc
 
 
 class Grammar:

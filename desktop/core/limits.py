@@ -80,6 +80,8 @@ LIMITS: dict[str, Limit] = {
                         note="-1 = until the end of the turn or a full context; not 0"),
     "n_ctx": Limit(0, 10_000_000, integer=True, note="0 = the model's training context"),
     "n_threads": Limit(1, 1024, integer=True),
+    "thinking_budget": Limit(-1, 1_000_000, integer=True,
+                             note="-1 = no budget, 0 = close the block at once"),
     "top_logprobs": Limit(0, 1000, integer=True,
                           note="alternatives per token a server returns; 0 = none"),
 }

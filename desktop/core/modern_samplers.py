@@ -62,6 +62,14 @@ def xtc(c: Candidates, probability: float, threshold: float, min_keep: int,
         return c, False
     if rng.uniform_float() > probability:
         return c, False
+    return xtc_cut(c, threshold, min_keep), True
+
+
+def xtc_cut(c: Candidates, threshold: float, min_keep: int) -> Candidates:
+    """XTC's cut once its coin said "apply": every token at or above ``threshold`` but the
+    least likely of them goes (if at least ``min_keep`` stay)."""
+    if len(c) < 2:
+        return c
     c = c.sort()
     p = softmax(c.logits)
     above = np.nonzero(p >= _F32(threshold))[0]
@@ -70,8 +78,8 @@ def xtc(c: Candidates, probability: float, threshold: float, min_keep: int,
         run = np.nonzero(np.diff(above) != 1)[0]
         pos_last = int(above[run[0]] if run.size else above[-1])
     if len(c) - pos_last >= min_keep and pos_last > 0:
-        return c.take(slice(pos_last, None), True), True
-    return c, True
+        return c.take(slice(pos_last, None), True)
+    return c
 
 
 def temp_ext(c: Candidates, temp: float, delta: float, exponent: float) -> tuple[Candidates, float]:

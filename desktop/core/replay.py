@@ -26,12 +26,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from .modern_samplers import logit_bias, temp_ext
+from .dry import DryResult, apply_dry
+from .modern_samplers import logit_bias, temp_ext, xtc_cut
 from .sampling import (
+    STAGE_NAMES,
     Candidates,
     ChainResult,
     SamplerSettings,
@@ -82,13 +85,18 @@ def replay(
     lse: float,
     history: npt.NDArray[np.int32],
     s: SamplerSettings,
+    notes: dict[str, Any] | None = None,
+    cand_cut: npt.NDArray[np.int8] | None = None,
 ) -> Replay:
     """Re-run the chain on the stored candidates (sorted by raw logit) with settings ``s``.
 
     ``lse`` is the log-sum-exp of the raw logits over the whole vocabulary (nats).
     Mirrors ``sampling.run_chain`` stage by stage; see the module docstring for when the
-    result is exact.
+    result is exact. ``notes`` and ``cand_cut`` (what generation recorded) let the stateful
+    stages be replayed as they ran: XTC's coin, DRY's penalties on the stored candidates and
+    the grammar's mask of them.
     """
+    notes = notes or {}
     out = Replay()
     totals: list[float | None] = []
 
@@ -115,11 +123,19 @@ def replay(
             mark("the logit bias touches tokens that were not stored")
         c = logit_bias(c, s.logit_bias)
     record("logit_bias", c)
+    tail_mass_known = True
+    if s.grammar:
+        if cand_cut is None:
+            mark("the grammar's mask was not recorded")
+        else:  # the recorded mask of the stored candidates; the tail's is unknown
+            masked = set(cand_ids[cand_cut == STAGE_NAMES.index("grammar")].tolist())
+            c = c.take(np.array([i for i, t in enumerate(c.ids.tolist()) if t not in masked],
+                                dtype=np.intp), c.sorted)
+            tail_mass_known = False
     record("grammar", c)
     miro = s.mirostat in (1, 2)
-    for name in ("grammar", "dry", "top_n_sigma", "xtc", "mirostat"):
-        on = {"grammar": bool(s.grammar), "dry": s.dry_active,
-              "top_n_sigma": s.top_n_sigma > 0.0, "xtc": s.xtc_active, "mirostat": miro}[name]
+    for name, on in (("top_n_sigma", s.top_n_sigma > 0.0 and not miro),
+                     ("mirostat", miro)):
         if on:
             mark(f"{name} is not replayed from the stored candidates")
     counts = history_counts(history.tolist(), s.repeat_last_n)
@@ -130,6 +146,14 @@ def replay(
             mark("the penalties touch tokens that were not stored")
         c = penalties(c, s, counts)
     record("penalties", c)
+    if s.dry_active and not miro:
+        dry = notes.get("dry")
+        if dry is None:
+            mark("DRY's matches were not recorded for this token")
+        else:
+            c = apply_dry(c, DryResult({int(t): (int(n), float(p)) for t, (n, p) in dry.items()}))
+            if int(notes.get("dry_n_penalised", 0)) > len(dry):
+                tail_mass_known = False  # it also lowered tokens that were not stored
     record("dry", c)
     record("top_n_sigma", c)
     if miro:  # mirostat replaces the chain: only the temperature is replayed
@@ -150,7 +174,11 @@ def replay(
     c = typical_p(c, s)
     record("typical_p", c)
 
-    if s.top_p < 1.0 and tail:
+    if s.top_p < 1.0 and tail and not tail_mass_known:
+        mark("top-p needs the mass of the candidates that were not stored")
+        tail = False
+        c = top_p(c, s)
+    elif s.top_p < 1.0 and tail:
         c = c.sort()
         total = float(np.logaddexp(_logsumexp(c.logits), log_tail))
         cum = np.cumsum(np.exp(c.logits.astype(np.float64) - total).astype(np.float32),
@@ -177,6 +205,13 @@ def replay(
     c = min_p(c, s)
     record("min_p", c)
 
+    if s.xtc_active and not miro:
+        if "xtc_applied" not in notes:
+            mark("XTC's coin was not drawn for this token")
+        elif notes["xtc_applied"]:
+            if tail:
+                mark("XTC cut while candidates that were not stored were in play")
+            c = xtc_cut(c, s.xtc_threshold, s.min_keep)
     record("xtc", c)
     if tail:
         if s.temperature > 0.0:

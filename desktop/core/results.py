@@ -70,3 +70,17 @@ def load_result(store: Store, result_id: int) -> tuple[ResultSummary, dict[str, 
 def delete_result(store: Store, result_id: int) -> None:
     with store.writing() as db:
         db.execute("DELETE FROM results WHERE id = ?", (result_id,))
+
+
+def results_of(store: Store, conversation_id: int | None) -> list[dict[str, Any]]:
+    """Every saved result of a conversation, oldest first, as exported: ``kind``,
+    ``title``, ``model``, ``created`` and ``data``."""
+    if conversation_id is None:
+        return []
+    with store.reading() as db:
+        rows = db.execute(
+            "SELECT kind, title, model, created, data FROM results WHERE conversation_id = ? "
+            "ORDER BY created, id", (conversation_id,),
+        ).fetchall()
+    return [{"kind": k, "title": t, "model": m, "created": c, "data": json.loads(d)}
+            for k, t, m, c, d in rows]

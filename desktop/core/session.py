@@ -20,7 +20,7 @@ from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent, ge
 from .prompt import prompt_tokenizer
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
-from .thinking import Markers, ThinkingBudget, opens_thinking
+from .thinking import Markers, ThinkingBudget
 from .trace import StepTrace
 
 _PLAN_KEYS = (
@@ -203,7 +203,9 @@ class ChatSession:
         self.last_writer = writer
         before = prompt[: len(prompt) - len(prefix)]  # the prompt without the kept reply
         context = self.engine.detokenize(before[-256:]).decode("utf-8", "replace")
-        inside = opens_thinking(context, self.markers)
+        # only a block the template opened at the very end of the prompt counts: a typed
+        # "<think>" in a message is text, never the start of the reply's thinking
+        inside = context.rstrip().endswith(self.markers.open)
         node.stats["thinking_starts_inside"] = inside
         budget = None
         if self.thinking_budget is not None:

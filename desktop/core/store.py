@@ -12,6 +12,9 @@ be rebuilt without the model.
 Bad ground never destroys data: a database from a newer version, or one that cannot be
 read, raises a typed error and is left untouched; a read-only one opens read-only; a full
 disk raises ``StoreFullError`` and the conversation stays in memory.
+
+Here is the ``Store`` itself; the schema, its migrations and the typed errors are in
+``store_db``, ``ReplyWriter`` in ``reply_writer``; everything is importable from here.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,93 +33,37 @@ import numpy as np
 
 from . import paths
 from .conversation import Conversation, Node
-from .errors import TokenscopeError
 from .remote_trace import remote_aware
+from .reply_writer import FLUSH_SECONDS, ReplyWriter
 from .sampling import SamplerSettings
+from .store_db import _MIGRATIONS as _MIGRATIONS  # tests build old databases from it
+from .store_db import (
+    SCHEMA_VERSION,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StoreNewerError,
+    StoreReadOnlyError,
+    migrate,
+    translate_error,
+)
 from .trace import StepTrace
 
+__all__ = [
+    "FLUSH_SECONDS",
+    "SCHEMA_VERSION",
+    "ConversationSummary",
+    "ReplyWriter",
+    "Store",
+    "StoreCorruptError",
+    "StoreError",
+    "StoreFullError",
+    "StoreNewerError",
+    "StoreReadOnlyError",
+    "default_path",
+]
+
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 2
-FLUSH_SECONDS = 0.5  #: a streaming reply is written at least this often
-
-_MIGRATIONS: dict[int, str] = {
-    1: """
-    CREATE TABLE conversations (
-        id INTEGER PRIMARY KEY,
-        title TEXT NOT NULL DEFAULT '',
-        system TEXT NOT NULL DEFAULT '',
-        leaf INTEGER,
-        created REAL NOT NULL,
-        updated REAL NOT NULL
-    );
-    CREATE TABLE nodes (
-        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-        id INTEGER NOT NULL,
-        parent INTEGER,
-        role TEXT NOT NULL,
-        content TEXT NOT NULL DEFAULT '',
-        settings TEXT,
-        prompt_tokens BLOB,
-        finish_reason TEXT NOT NULL DEFAULT '',
-        stats TEXT NOT NULL DEFAULT '{}',
-        branched_at INTEGER,
-        dropped TEXT NOT NULL DEFAULT '[]',
-        model TEXT NOT NULL DEFAULT '',
-        created REAL NOT NULL,
-        PRIMARY KEY (conversation_id, id)
-    );
-    CREATE TABLE traces (
-        conversation_id INTEGER NOT NULL,
-        node_id INTEGER NOT NULL,
-        idx INTEGER NOT NULL,
-        blob BLOB NOT NULL,
-        PRIMARY KEY (conversation_id, node_id, idx),
-        FOREIGN KEY (conversation_id, node_id) REFERENCES nodes(conversation_id, id)
-            ON DELETE CASCADE
-    );
-    CREATE TABLE pieces (
-        model TEXT NOT NULL,
-        token INTEGER NOT NULL,
-        piece BLOB NOT NULL,
-        special INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (model, token)
-    );
-    CREATE INDEX nodes_by_conversation ON nodes(conversation_id);
-    """,
-    2: """
-    CREATE TABLE results (
-        id INTEGER PRIMARY KEY,
-        kind TEXT NOT NULL,
-        title TEXT NOT NULL DEFAULT '',
-        model TEXT NOT NULL DEFAULT '',
-        conversation_id INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
-        data TEXT NOT NULL,
-        created REAL NOT NULL
-    );
-    CREATE INDEX results_by_kind ON results(kind, created);
-    """,
-}
-
-
-class StoreError(TokenscopeError):
-    pass
-
-
-class StoreNewerError(StoreError):
-    pass
-
-
-class StoreCorruptError(StoreError):
-    pass
-
-
-class StoreFullError(StoreError):
-    pass
-
-
-class StoreReadOnlyError(StoreError):
-    pass
 
 
 @dataclass
@@ -130,21 +77,6 @@ class ConversationSummary:
 
 def default_path() -> Path:
     return paths.data_dir() / "tokenscope.db"
-
-
-def _translate(exc: sqlite3.Error, path: Path) -> StoreError:
-    text = str(exc).lower()
-    if "full" in text:
-        return StoreFullError(
-            f"The disk holding {path.parent} is full: the conversation is kept in memory "
-            "but could not be saved. Free some space; it is saved with the next change."
-        )
-    if "readonly" in text or "read-only" in text:
-        return StoreReadOnlyError(
-            f"{path} is read-only: conversations can be read but not saved. Check the "
-            "file's permissions."
-        )
-    return StoreError(f"Saving to {path} failed: {exc}.")
 
 
 class Store:
@@ -183,10 +115,10 @@ class Store:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
-            self._migrate(db, version)
+            migrate(db, version)
         except sqlite3.OperationalError as exc:
             if "readonly" not in str(exc).lower() and "read-only" not in str(exc).lower():
-                raise _translate(exc, self.path) from exc
+                raise translate_error(exc, self.path) from exc
             db.close()
             if version < SCHEMA_VERSION:
                 raise StoreReadOnlyError(
@@ -202,17 +134,6 @@ class Store:
                 f"{self.path} cannot be read ({exc}). It was left untouched."
             ) from exc
         return db
-
-    @staticmethod
-    def _migrate(db: sqlite3.Connection, version: int) -> None:
-        for target in range(version + 1, SCHEMA_VERSION + 1):
-            script = f"BEGIN;\n{_MIGRATIONS[target]}\nPRAGMA user_version={target};\nCOMMIT;"
-            try:
-                db.executescript(script)
-            except BaseException:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise
 
     def close(self) -> None:
         self._db.close()
@@ -243,7 +164,7 @@ class Store:
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise _translate(exc, self.path) from exc
+                raise translate_error(exc, self.path) from exc
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -436,57 +357,3 @@ class Store:
                 "SELECT token, piece, special FROM pieces WHERE model=?", (model,)
             ).fetchall()
         return {t: (p, bool(s)) for t, p, s in rows}
-
-
-class ReplyWriter:
-    """Saves a streaming reply at most every ``FLUSH_SECONDS`` (and at the end), with the
-    text of every token id it shows so the reply can be inspected without the model."""
-
-    def __init__(
-        self,
-        store: Store,
-        conv: Conversation,
-        node: Node,
-        piece: Callable[[int], bytes],
-        is_special: Callable[[int], bool],
-    ) -> None:
-        self.store, self.conv, self.node = store, conv, node
-        self._piece, self._special = piece, is_special
-        self._saved_traces = 0
-        self._last = 0.0
-        self._known: set[int] = set(store.pieces(node.model)) if node.model else set()
-        self.error: StoreError | None = None
-        self._started = False
-
-    def update(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._last < FLUSH_SECONDS:
-            return
-        self._last = now
-        node = self.node
-        new_ids: set[int] = set(node.prompt_tokens) if self._saved_traces == 0 else set()
-        for t in node.traces[self._saved_traces :]:
-            new_ids.update(t.cand_ids.tolist())
-            new_ids.add(t.token)
-        new_ids -= self._known
-        try:
-            self.store.save_pieces(
-                node.model, {i: (self._piece(i), self._special(i)) for i in new_ids}
-            )
-            if self.conv.id is None:  # a new conversation: everything in one go
-                self.store.save(self.conv)
-            else:
-                if not self._started and node.parent is not None:
-                    self.store.save_node(self.conv, self.conv.nodes[node.parent])
-                self.store.save_node(self.conv, node, self._saved_traces)
-        except StoreError as exc:  # keep generating; the reply stays in memory
-            log.warning("could not save the reply: %s", exc)
-            self.error = exc
-            return
-        self._started = True
-        self._known |= new_ids
-        self._saved_traces = len(node.traces)
-
-    def finish(self) -> None:
-        self.update(force=True)
-

@@ -95,7 +95,8 @@ class StepTrace:
     def replay(self, settings: SamplerSettings) -> Replay:
         """Re-run the sampling pipeline on the stored candidates with ``settings``; its
         ``exact`` says whether that equals the full-vocabulary chain (see ``replay``)."""
-        return replay(self.cand_ids, self.cand_logits, self.lse, self.history, settings)
+        return replay(self.cand_ids, self.cand_logits, self.lse, self.history, settings,
+                      self.notes, self.cand_cut)
 
     def cuts(
         self, settings: SamplerSettings, recorded: bool = True
@@ -113,17 +114,18 @@ class StepTrace:
     def top(
         self, settings: SamplerSettings, n: int = TOP_N, chain: ChainResult | None = None
     ) -> list[dict[str, Any]]:
-        """The top ``n`` candidates with raw probabilities and the stages that kept each
-        (recorded during generation when ``chain`` is None and the trace has them)."""
+        """The top ``n`` candidates with raw probabilities and the stages that kept each:
+        only stages ``settings`` turn on, up to the one that cut it (recorded during
+        generation when ``chain`` is None and the trace has them)."""
         cut = self.cuts(settings)[0][:n] if chain is None else chain.cut_at(self.cand_ids[:n])
         ids = self.cand_ids[:n]
         probs = self.cand_probs()[:n]
         out = []
+        active = settings.active_stages()
         for tid, p, c in zip(ids.tolist(), probs.tolist(), cut.tolist()):
             last = len(STAGE_NAMES) if c < 0 else c
-            out.append(
-                {"token": tid, "p_model": p, "kept_by": list(STAGE_NAMES[1:last])}
-            )
+            kept = [n for n in STAGE_NAMES[1:last] if n in active]
+            out.append({"token": tid, "p_model": p, "kept_by": kept})
         return out
 
     def forced(self, token: int, piece: bytes, settings: SamplerSettings) -> StepTrace:

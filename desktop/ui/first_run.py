@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -22,11 +23,21 @@ class FirstRunPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("firstRunPage")
-        outer = QVBoxLayout(self)
+        # the card scrolls when the window leaves it little height: text is never clipped
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        inner = QWidget(scroll)
+        inner.setObjectName("firstRunInner")
+        scroll.setWidget(inner)
+        page = QVBoxLayout(self)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.addWidget(scroll)
+        outer = QVBoxLayout(inner)
         outer.addStretch(1)
         row = QHBoxLayout()
         row.addStretch(1)
-        card = QFrame(self)
+        card = QFrame(inner)
         card.setObjectName("firstRunCard")
         card.setMaximumWidth(620)
         row.addWidget(card, 10)

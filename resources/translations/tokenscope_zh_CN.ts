@@ -198,11 +198,61 @@
     </message>
 </context>
 <context>
+    <name>CandidateTable</name>
+    <message>
+        <source>Token</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>Text</source>
+        <translation>文本</translation>
+    </message>
+    <message>
+        <source>p</source>
+        <translation>概率</translation>
+    </message>
+</context>
+<context>
     <name>CentralStack</name>
     <message>
         <source>Load a model to start chatting</source>
         <extracomment>heat mode&apos;s colour scale changed (one of METRICS)</extracomment>
         <translation>加载模型后即可开始对话</translation>
+    </message>
+</context>
+<context>
+    <name>ChartBox</name>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Image (PNG)…</source>
+        <translation>图片 (PNG)…</translation>
+    </message>
+    <message>
+        <source>Numbers (CSV)…</source>
+        <translation>数据 (CSV)…</translation>
+    </message>
+    <message>
+        <source>Numbers (JSON)…</source>
+        <translation>数据 (JSON)…</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>CSV (*.csv)</source>
+        <translation>CSV (*.csv)</translation>
+    </message>
+    <message>
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <source>Export chart</source>
+        <translation>导出图表</translation>
     </message>
 </context>
 <context>
@@ -265,6 +315,149 @@ Turn on heat mode (Ctrl+H) to see how sure the model was of every token, and cli
 id {id} · {kind}</source>
         <translation>#{pos}：“{token}”
 ID {id} · {kind}</translation>
+    </message>
+</context>
+<context>
+    <name>CompareView</name>
+    <message>
+        <source>model B: a .gguf file with the same vocabulary</source>
+        <translation>模型 B：词表相同的 .gguf 文件</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Make a lower-bit copy of A</source>
+        <translation>生成 A 的低比特副本</translation>
+    </message>
+    <message>
+        <source>Quantize the loaded model&apos;s file again with llama.cpp&apos;s quantizer (an already quantized file is requantized) and use the copy as model B.</source>
+        <translation>用 llama.cpp 的量化器把已加载模型的文件再量化一次（已量化的文件会被重新量化），并把副本用作模型 B。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>A text of your own, or a reply of the open conversation: both models read its own tokens after its own prompt</source>
+        <translation>你自己的文本，或当前对话中的一条回复：两个模型都读取它自己的词元，前面是它自己的提示</translation>
+    </message>
+    <message>
+        <source>The text both models read…</source>
+        <translation>两个模型都要读的文本…</translation>
+    </message>
+    <message>
+        <source>batched (fast)</source>
+        <translation>批量（快）</translation>
+    </message>
+    <message>
+        <source>exact (token by token)</source>
+        <translation>精确（逐个词元）</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>A is the loaded model, the reference; KL(A‖B) in bits says how much B&apos;s next-token distribution departs from A&apos;s at each token.</source>
+        <translation>A 是已加载的模型，作为参照；KL(A‖B)（比特）表示在每个词元处 B 的下一词元分布偏离 A 的程度。</translation>
+    </message>
+    <message>
+        <source>KL(A‖B) per token (bits)</source>
+        <translation>每个词元的 KL(A‖B)（比特）</translation>
+    </message>
+    <message>
+        <source>Probability of the actual token: A minus B</source>
+        <translation>实际词元的概率：A 减 B</translation>
+    </message>
+    <message>
+        <source>B:</source>
+        <translation>B：</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文本：</translation>
+    </message>
+    <message>
+        <source>Your text (above)</source>
+        <translation>你的文本（上方）</translation>
+    </message>
+    <message>
+        <source>Reply: %1</source>
+        <translation>回复：%1</translation>
+    </message>
+    <message>
+        <source>Model B</source>
+        <translation>模型 B</translation>
+    </message>
+    <message>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <source>Load a model first.</source>
+        <translation>请先加载模型。</translation>
+    </message>
+    <message>
+        <source>Quantizing %1 to %2…</source>
+        <translation>正在把 %1 量化为 %2…</translation>
+    </message>
+    <message>
+        <source>Wrote %1. Compare A with it now.</source>
+        <translation>已写入 %1。现在可以把 A 与它比较。</translation>
+    </message>
+    <message>
+        <source>Choose model B (or make a lower-bit copy of A).</source>
+        <translation>请选择模型 B（或生成 A 的低比特副本）。</translation>
+    </message>
+    <message>
+        <source>There is no text to compare.</source>
+        <translation>没有要比较的文本。</translation>
+    </message>
+    <message>
+        <source>Comparing…</source>
+        <translation>正在比较…</translation>
+    </message>
+    <message>
+        <source>A = %1, B = %2 · %3 tokens · mean KL(A‖B) &lt;b&gt;%4&lt;/b&gt; bits/token (max %5) · top-1 agreement &lt;b&gt;%6%&lt;/b&gt; · perplexity A %7, B %8</source>
+        <translation>A = %1，B = %2 · %3 个词元 · 平均 KL(A‖B) &lt;b&gt;%4&lt;/b&gt; 比特/词元（最大 %5）· 首选一致率 &lt;b&gt;%6%&lt;/b&gt; · 困惑度 A %7，B %8</translation>
+    </message>
+    <message>
+        <source>bits</source>
+        <translation>比特</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>A − B</source>
+        <translation>A − B</translation>
+    </message>
+    <message>
+        <source>KL %1 bits · p %2 → %3</source>
+        <translation>KL %1 比特 · 概率 %2 → %3</translation>
+    </message>
+    <message>
+        <source>they agree</source>
+        <translation>二者一致</translation>
+    </message>
+    <message>
+        <source>they disagree</source>
+        <translation>二者不一致</translation>
+    </message>
+    <message>
+        <source>%1: p under A %2 (rank %3), under B %4 (rank %5); KL %6 bits. First choice: A %7, B %8 — %9.</source>
+        <translation>%1：A 中概率 %2（排名 %3），B 中概率 %4（排名 %5）；KL %6 比特。首选：A %7，B %8 —— %9。</translation>
+    </message>
+    <message>
+        <source>Click a token for both models&apos; view of it.</source>
+        <translation>点击一个词元，查看两个模型对它的看法。</translation>
     </message>
 </context>
 <context>
@@ -911,6 +1104,80 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>Lenses</name>
+    <message>
+        <source>Load a model first.</source>
+        <translation>请先加载模型。</translation>
+    </message>
+    <message>
+        <source>Wait until the model has finished its current work.</source>
+        <translation>请等模型完成当前的工作。</translation>
+    </message>
+    <message>
+        <source>A lens is still running.</source>
+        <translation>有一个透镜还在运行。</translation>
+    </message>
+    <message>
+        <source>A lens is running the model…</source>
+        <translation>透镜正在运行模型…</translation>
+    </message>
+    <message>
+        <source>There is no writable history to save to.</source>
+        <translation>没有可写入的历史记录，无法保存。</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+</context>
+<context>
+    <name>LensesWindow</name>
+    <message>
+        <source>Lenses — Tokenscope</source>
+        <translation>透镜 — Tokenscope</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>打开</translation>
+    </message>
+    <message>
+        <source>Export JSON…</source>
+        <translation>导出 JSON…</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Step mode</source>
+        <translation>逐词生成</translation>
+    </message>
+    <message>
+        <source>Score a text</source>
+        <translation>给文本打分</translation>
+    </message>
+    <message>
+        <source>Compare two models</source>
+        <translation>比较两个模型</translation>
+    </message>
+    <message>
+        <source>Saved results</source>
+        <translation>已保存的结果</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>打分</translation>
+    </message>
+    <message>
+        <source>Comparison</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Export result</source>
+        <translation>导出结果</translation>
+    </message>
+</context>
+<context>
     <name>LibraryPage</name>
     <message>
         <source>Name</source>
@@ -1230,6 +1497,34 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Heat colours by</source>
         <translation>热力着色依据</translation>
+    </message>
+    <message>
+        <source>&amp;Lenses</source>
+        <translation>透镜(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Step through a reply…</source>
+        <translation>逐词生成回复(单字接龙)(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Generate one token at a time, choosing each one</source>
+        <translation>一次生成一个词元，每个都由你选择</translation>
+    </message>
+    <message>
+        <source>S&amp;core a text…</source>
+        <translation>给文本打分(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>How surprising each token of a text is to the model</source>
+        <translation>文本中每个词元让模型感到多意外</translation>
+    </message>
+    <message>
+        <source>Co&amp;mpare two models…</source>
+        <translation>比较两个模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <source>Saved &amp;results…</source>
+        <translation>已保存的结果(&amp;R)…</translation>
     </message>
     <message>
         <source>Probability</source>
@@ -1928,7 +2223,7 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <name>RemoteServers</name>
     <message>
         <source>Stop the reply first.</source>
-        <translation>请先停止当前回复。</translation>
+        <translation>请先停止回复。</translation>
     </message>
     <message>
         <source>Connecting to %1…</source>
@@ -1996,6 +2291,141 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source> of a {c}-token context window</source>
         <translation>，上下文窗口共 {c} 个词元</translation>
+    </message>
+</context>
+<context>
+    <name>ScoreView</name>
+    <message>
+        <source>Score a text of your own, or a message of the open conversation in its place in the chat</source>
+        <translation>给你自己的文本打分，或给当前对话中的某条消息在其原位置打分</translation>
+    </message>
+    <message>
+        <source>Open file…</source>
+        <translation>打开文件…</translation>
+    </message>
+    <message>
+        <source>Paste a text here, or open a file…</source>
+        <translation>在此粘贴文本，或打开文件…</translation>
+    </message>
+    <message>
+        <source>as raw text</source>
+        <translation>作为原始文本</translation>
+    </message>
+    <message>
+        <source>as the assistant&apos;s reply to the prompt</source>
+        <translation>作为助手对提示的回复</translation>
+    </message>
+    <message>
+        <source>as the user&apos;s message</source>
+        <translation>作为用户的消息</translation>
+    </message>
+    <message>
+        <source>the prompt it answers (for a reply)</source>
+        <translation>它所回答的提示（用于回复）</translation>
+    </message>
+    <message>
+        <source>batched (fast)</source>
+        <translation>批量（快）</translation>
+    </message>
+    <message>
+        <source>exact (token by token)</source>
+        <translation>精确（逐个词元）</translation>
+    </message>
+    <message>
+        <source>Batched runs the whole text through the model at once; exact decodes it one token at a time, as generation does. On quantized weights the two give slightly different numbers; only exact reproduces a reply&apos;s own probabilities.</source>
+        <translation>批量模式一次把整段文本送入模型；精确模式像生成时那样一次解码一个词元。在量化权重上两者的数值略有不同；只有精确模式能重现一条回复自己的概率。</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>打分</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Tokens per rank bucket (GLTR)</source>
+        <translation>各排名区间的词元数（GLTR）</translation>
+    </message>
+    <message>
+        <source>Surprisal per token (bits)</source>
+        <translation>每个词元的意外度（比特）</translation>
+    </message>
+    <message>
+        <source>What it can tell: how predictable this text is for &lt;i&gt;this&lt;/i&gt; model — many green (top-10) tokens and a low perplexity mean the model would likely have written it. What it cannot tell: who wrote it. Formulaic human text scores the same, text sampled at a high temperature looks human, and another model judges differently.</source>
+        <translation>它能说明的：这段文本对&lt;i&gt;这个&lt;/i&gt;模型来说有多好预测——绿色（前 10）词元多、困惑度低，说明这个模型很可能写出这样的文本。它不能说明的：文本是谁写的。套路化的人类文本得分也一样，高温度采样的文本看起来像人写的，换一个模型判断也会不同。</translation>
+    </message>
+    <message>
+        <source>Text:</source>
+        <translation>文本：</translation>
+    </message>
+    <message>
+        <source>Your text (below)</source>
+        <translation>你的文本（下方）</translation>
+    </message>
+    <message>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <source>Open a text</source>
+        <translation>打开文本</translation>
+    </message>
+    <message>
+        <source>Text (*.txt *.md);;All files (*)</source>
+        <translation>文本 (*.txt *.md);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>There is no text to score.</source>
+        <translation>没有要打分的文本。</translation>
+    </message>
+    <message>
+        <source>Scoring…</source>
+        <translation>正在打分…</translation>
+    </message>
+    <message>
+        <source>batched</source>
+        <translation>批量</translation>
+    </message>
+    <message>
+        <source>exact</source>
+        <translation>精确</translation>
+    </message>
+    <message>
+        <source>%1 tokens scored by %2 (%3) · perplexity &lt;b&gt;%4&lt;/b&gt; · mean surprisal %5 bits/token · top-10: %6%</source>
+        <translation>%2 给 %1 个词元打分（%3）· 困惑度 &lt;b&gt;%4&lt;/b&gt; · 平均意外度 %5 比特/词元 · 前 10：%6%</translation>
+    </message>
+    <message>
+        <source>tokens</source>
+        <translation>词元数</translation>
+    </message>
+    <message>
+        <source>bits</source>
+        <translation>比特</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>词元</translation>
+    </message>
+    <message>
+        <source>not scored: nothing comes before it</source>
+        <translation>未打分：它前面没有任何内容</translation>
+    </message>
+    <message>
+        <source>p = %1 · rank %2 · %3 bits</source>
+        <translation>概率 %1 · 排名 %2 · %3 比特</translation>
+    </message>
+    <message>
+        <source>%1: p = %2, rank %3 of the vocabulary, %4 bits. The model expected:</source>
+        <translation>%1：概率 %2，在整个词表中排名 %3，%4 比特。模型原本预期：</translation>
+    </message>
+    <message>
+        <source>Click a token to see what the model expected.</source>
+        <translation>点击一个词元，查看模型原本的预期。</translation>
     </message>
 </context>
 <context>
@@ -2533,6 +2963,74 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>%1 tok/s</source>
         <translation>%1 词元/秒</translation>
+    </message>
+</context>
+<context>
+    <name>StepView</name>
+    <message>
+        <source>A new prompt to step through…</source>
+        <extracomment>the reply node made from the steps (a new branch)</extracomment>
+        <translation>输入新的提示，逐词生成…</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>From the selected token</source>
+        <translation>从选中的词元开始</translation>
+    </message>
+    <message>
+        <source>Step on from the token selected in the chat: the reply&apos;s tokens before it stay.</source>
+        <translation>从聊天中选中的词元处继续逐词生成：回复中它之前的词元保留。</translation>
+    </message>
+    <message>
+        <source>Type a token or word and press Enter to force it</source>
+        <translation>输入一个词元或词语，按回车强制接上</translation>
+    </message>
+    <message>
+        <source>Sample (Space)</source>
+        <translation>采样（空格）</translation>
+    </message>
+    <message>
+        <source>Undo (Backspace)</source>
+        <translation>撤销（退格）</translation>
+    </message>
+    <message>
+        <source>Keep as a branch</source>
+        <translation>保留为分支</translation>
+    </message>
+    <message>
+        <source>Space: let the sampler draw · 1–9: take that candidate · Backspace: undo · type text and Enter: force it</source>
+        <translation>空格：让采样器抽取 · 1–9：选用该候选 · 退格：撤销 · 输入文本并回车：强制接上</translation>
+    </message>
+    <message>
+        <source>Load a model first.</source>
+        <translation>请先加载模型。</translation>
+    </message>
+    <message>
+        <source>Select a token of a reply in the chat first.</source>
+        <translation>请先在聊天中选中回复里的一个词元。</translation>
+    </message>
+    <message>
+        <source>Start first: type a prompt, or select a token in the chat and step on from there.</source>
+        <translation>请先开始：输入提示，或在聊天中选中一个词元并从那里继续。</translation>
+    </message>
+    <message>
+        <source>There is nothing to keep yet.</source>
+        <translation>还没有可保留的内容。</translation>
+    </message>
+    <message>
+        <source>Kept as a new version of the reply.</source>
+        <translation>已保留为回复的新版本。</translation>
+    </message>
+    <message>
+        <source>%1 tokens · the reply has ended (Backspace undoes)</source>
+        <translation>%1 个词元 · 回复已结束（退格撤销）</translation>
+    </message>
+    <message>
+        <source>%1 tokens (%2 chosen by you) · seed %3 · the sampler would draw %4 now</source>
+        <translation>%1 个词元（其中 %2 个由你选择）· 种子 %3 · 采样器此刻会抽到 %4</translation>
     </message>
 </context>
 <context>

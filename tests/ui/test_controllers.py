@@ -193,7 +193,7 @@ def test_actions_are_data_with_unique_ids_and_rules_that_follow_the_state(
     })
     built.build(window.menuBar())
     assert [a.text() for a in window.menuBar().actions()] == [
-        "&File", "&View", "&Settings", "&Help"]
+        "&File", "&View", "&Lenses", "&Settings", "&Help"]
     qa = built.qactions
     assert qa["models"].shortcut().toString() == "Ctrl+M"
     assert qa["open"].isEnabled() and not qa["export"].isEnabled()  # nothing to export

@@ -42,7 +42,7 @@ def test_the_window_comes_up_in_chinese(
     assert language("zh_CN")  # Tokenscope's own translator at least
     win = MainWindow(store, engine=ui_engine, restore_layout=False)
     qtbot.addWidget(win)
-    assert menu_titles(win) == ["文件(&F)", "视图(&V)", "设置(&S)", "帮助(&H)"]
+    assert menu_titles(win) == ["文件(&F)", "视图(&V)", "透镜(&L)", "设置(&S)", "帮助(&H)"]
     assert win.composer.button.text() == "发送"
     assert win.conversations_dock.windowTitle() == "对话"
     assert win.windowTitle() == "新对话 — Tokenscope"
@@ -55,7 +55,7 @@ def test_english_needs_no_translator(
     assert language("en") == []
     win = MainWindow(store, engine=ui_engine, restore_layout=False)
     qtbot.addWidget(win)
-    assert menu_titles(win) == ["&File", "&View", "&Settings", "&Help"]
+    assert menu_titles(win) == ["&File", "&View", "&Lenses", "&Settings", "&Help"]
 
 
 def test_the_system_language_is_followed_unless_overridden() -> None:

@@ -3,8 +3,9 @@ the grammar's mask — and the Settings dialog can turn them on."""
 
 from __future__ import annotations
 
+from desktop.core.conversation import Node
+from desktop.core.generation import generate
 from desktop.core.sampling import STAGE_NAMES, SamplerSettings
-from desktop.core.session import ChatSession
 from desktop.ui.panels import InspectorPanel
 
 XTC, DRY = STAGE_NAMES.index("xtc"), STAGE_NAMES.index("dry")
@@ -14,9 +15,12 @@ def test_the_inspector_shows_a_dry_and_an_xtc_cut(qtbot, tiny_engine) -> None:
     s = SamplerSettings(seed=3, temperature=1.0, top_k=0, top_p=1.0, min_p=0.0,
                         dry_multiplier=2.0, dry_allowed_length=1, xtc_probability=1.0,
                         xtc_threshold=0.01)
-    session = ChatSession(tiny_engine, s, system="sys", max_tokens=24)
-    list(session.send("the cat sat on the mat. the cat sat on the mat. the cat sat"))
-    node = session.conversation.nodes[session.conversation.leaf]
+    # a raw prompt that repeats itself (a chat template's "\n" would be a DRY breaker)
+    prompt = tiny_engine.tokenize("the cat sat on the mat. the cat sat on the mat. the cat",
+                                  add_bos=True)
+    done = list(generate(tiny_engine, prompt, s, max_tokens=24))[-1]
+    node = Node(id=2, parent=1, role="assistant", content=done.text, settings=s)
+    node.traces = done.traces
     panel = InspectorPanel()
     qtbot.addWidget(panel)
     panel.resize(360, 900)

@@ -165,6 +165,7 @@ class ContextPanel(QWidget):
         self.warning.setWordWrap(True)
         legend = QGridLayout()
         legend.setColumnStretch(1, 1)
+        self._legend_rows: dict[str, tuple[QWidget, QLabel, QLabel]] = {}
         self.legend_numbers: dict[str, QLabel] = {}
         tips = {
             "system": self.tr("The system prompt with its template markers"),
@@ -177,7 +178,8 @@ class ContextPanel(QWidget):
             "free": self.tr("Room left in the context window"),
         }
         for row, (part, name) in enumerate(part_names().items()):
-            legend.addWidget(_Swatch(part), row, 0, Qt.AlignmentFlag.AlignVCenter)
+            swatch = _Swatch(part)
+            legend.addWidget(swatch, row, 0, Qt.AlignmentFlag.AlignVCenter)
             label = QLabel(name)
             label.setToolTip(tips[part])
             legend.addWidget(label, row, 1)
@@ -186,6 +188,7 @@ class ContextPanel(QWidget):
             number.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             legend.addWidget(number, row, 2)
             self.legend_numbers[part] = number
+            self._legend_rows[part] = (swatch, label, number)
         self.messages = QTreeWidget()
         self.messages.setHeaderLabels([self.tr("Role"), self.tr("Message"), self.tr("Tokens")])
         self.messages.setRootIsDecorated(False)
@@ -236,6 +239,8 @@ class ContextPanel(QWidget):
         for part, label in self.legend_numbers.items():
             label.setText(self.tr("{n} ({pct:.1f}%)").format(
                 n=self.parts[part], pct=100 * self.parts[part] / max(1, plan.n_ctx)))
+        for widget in self._legend_rows["thinking"]:  # only for replies that think
+            widget.setVisible(self.parts["thinking"] > 0)
         used = plan.n_ctx - self.parts["free"]
         share = used / max(1, plan.n_ctx)
         self.title.setText(self.tr("<b>{used}</b> of {n_ctx} tokens used ({pct:.0f}%) · {r} "

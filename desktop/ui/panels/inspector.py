@@ -161,7 +161,7 @@ class InspectorPanel(QWidget):
             "with other settings, without the model.").format(n=64))
         intro.setWordWrap(True)
         self._intro = intro
-        grid.addWidget(intro, 0, 0, 1, 4)
+        grid.addWidget(intro, 0, 0, 1, 2)
         labels = {
             "temperature": (self.tr("Temperature"), self.tr("0 = greedy (always the top token)")),
             "top_k": (self.tr("Top-k"), self.tr("Keep the k most likely tokens (0 = off)")),
@@ -191,9 +191,9 @@ class InspectorPanel(QWidget):
             spin.setToolTip(tip)
             spin.setAccessibleName(text)
             spin.valueChanged.connect(self._settings_changed)
-            row, col = 1 + i // 2, (i % 2) * 2
-            grid.addWidget(label, row, col)
-            grid.addWidget(spin, row, col + 1)
+            # one control per row: the dock is narrow, and labels must not be cut off
+            grid.addWidget(label, 1 + i, 0)
+            grid.addWidget(spin, 1 + i, 1)
             self.spins[key] = spin
         self.whatif_status = QLabel()
         self.whatif_status.setWordWrap(True)
@@ -203,9 +203,8 @@ class InspectorPanel(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(self.whatif_status, 1)
         bottom.addWidget(self.reset_button, 0, Qt.AlignmentFlag.AlignTop)
-        grid.addLayout(bottom, 4, 0, 1, 4)
+        grid.addLayout(bottom, 1 + len(_CONTROLS), 0, 1, 2)
         grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
         return group
 
     def _load_settings(self, s: SamplerSettings) -> None:

@@ -119,6 +119,20 @@ def menus() -> list[Menu]:
             Action("reset layout", QT_TRANSLATE_NOOP("MainWindow", "Reset layout"),
                    lambda w: w.reset_layout()),
         ]),
+        Menu("lenses", QT_TRANSLATE_NOOP("MainWindow", "&Lenses"), [
+            Action("step mode", QT_TRANSLATE_NOOP("MainWindow", "&Step through a reply…"),
+                   lambda w: _lens(w, "step"), "Ctrl+Shift+T",
+                   tooltip=QT_TRANSLATE_NOOP("MainWindow", "Generate one token at a time, "
+                                                           "choosing each one")),
+            Action("score", QT_TRANSLATE_NOOP("MainWindow", "S&core a text…"),
+                   lambda w: _lens(w, "score"), "Ctrl+Shift+U",
+                   tooltip=QT_TRANSLATE_NOOP("MainWindow", "How surprising each token of a "
+                                                           "text is to the model")),
+            Action("compare", QT_TRANSLATE_NOOP("MainWindow", "Co&mpare two models…"),
+                   lambda w: _lens(w, "compare")),
+            Action("saved results", QT_TRANSLATE_NOOP("MainWindow", "Saved &results…"),
+                   lambda w: _lens(w, "saved")),
+        ]),
         Menu("settings", QT_TRANSLATE_NOOP("MainWindow", "&Settings"), [
             Action("settings", QT_TRANSLATE_NOOP("MainWindow", "&Settings…"),
                    lambda w: w.preferences.open_settings(),
@@ -132,6 +146,12 @@ def menus() -> list[Menu]:
                    lambda w: w.preferences.about_qt(), role=QAction.MenuRole.AboutQtRole),
         ]),
     ]
+
+
+def _lens(window: Any, view: str) -> None:
+    from desktop.ui.lenses.window import lenses_window
+
+    lenses_window(window).show_view(view)
 
 
 def _remote(window: Any) -> Any:

@@ -41,6 +41,16 @@ class Exchange(QObject):
         return Path(folder) if folder and Path(folder).is_dir() else Path.home()
 
     @Slot()
+    def _results(self, conv: Conversation) -> list[dict[str, object]]:
+        """The conversation's saved lens results (scores, comparisons), for the export."""
+        from desktop.core.results import results_of
+
+        store = self.history.store
+        try:
+            return results_of(store, conv.id) if store is not None else []
+        except StoreError:
+            return []
+
     def export_conversation(self) -> Path | None:
         """Save the current conversation as Markdown (what is shown) or JSON (the whole
         tree with every token's trace, for importing). Returns the file written."""
@@ -63,8 +73,8 @@ class Exchange(QObject):
         if not path.suffix:
             path = path.with_suffix(".json" if as_json else ".md")
         try:
-            text = (export.dumps(conv, self.vocab.piece_of) if as_json
-                    else export.to_markdown(conv))
+            text = (export.dumps(conv, self.vocab.piece_of, results=self._results(conv))
+                    if as_json else export.to_markdown(conv))
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
             QMessageBox.warning(
