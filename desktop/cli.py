@@ -243,6 +243,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
         print("auto\nfile\nplain\n" + "\n".join(builtin_names()))
         return 0
+    if args.server:  # a remote server (desktop/cli_servers.py)
+        from desktop.cli_servers import cmd_remote_chat
+
+        return cmd_remote_chat(args, _settings(args), _Printer)
+    if not args.model:
+        raise UsageError("-m/--model is required (or --server NAME|URL): a .gguf file or a "
+                         "name from 'tokenscope models list'.")
 
     settings = _settings(args)  # a bad grammar or schema is refused before the model loads
     if args.chat_format not in (None, "auto", "file", "plain"):
@@ -426,8 +433,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", help="open the window with this model loaded")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
+    from desktop.cli_servers import add_remote_chat_args, add_servers_parser
+
     c = sub.add_parser("chat", help="chat with a model in the terminal")
     _add_model_args(c)
+    add_remote_chat_args(c)
     c.add_argument("prompt", nargs="*", help="one-shot prompt (interactive when omitted)")
     c.add_argument(
         "--system", default=DEFAULT_SYSTEM_PROMPT,
@@ -524,6 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
     add_chats_parser(sub)
+    add_servers_parser(sub)
     add_lenses_parser(sub)
     add_lab_parser(sub, _add_model_args, _load_engine)
     return p

@@ -88,7 +88,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_chats_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_chats_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chats", help="saved conversations: list, show, export, import")
     cs = p.add_subparsers(dest="chats_command", metavar="ACTION", required=True)
     c = cs.add_parser("list", help="conversations by last activity")

@@ -16,6 +16,7 @@ import numpy as np
 
 from .conversation import Conversation, Node
 from .errors import TokenscopeError
+from .remote_trace import remote_aware
 from .sampling import SamplerSettings
 from .trace import StepTrace
 
@@ -55,6 +56,8 @@ def _trace_row(
         history=t.history.tolist(),
         cand_cut=None if t.cand_cut is None else t.cand_cut.tolist(),
     )
+    if getattr(t, "remote", False):  # the row's token/rank/position are null: keep ours
+        row.update(local_token=t.token, local_rank=t.rank, local_position=t.position)
     return row
 
 
@@ -123,10 +126,13 @@ def to_json(
 
 
 def _trace_from_row(r: dict[str, Any]) -> StepTrace:
+    p_sample = float("nan") if r["p_sample"] is None else float(r["p_sample"])
     return StepTrace(
-        index=int(r["index"]), position=int(r["position"]), token=int(r["token"]),
+        index=int(r["index"]), position=int(r.get("local_position", r["position"])),
+        token=int(r.get("local_token", r["token"])),
         piece=bytes.fromhex(r["piece_hex"]), p_model=float(r["p_model"]),
-        p_sample=float(r["p_sample"]), rank=int(r["rank"]), entropy=float(r["entropy"]),
+        p_sample=p_sample, rank=int(r.get("local_rank", r["rank"])),
+        entropy=float(r["entropy"]),
         lse=float(r["lse"]), logit=float(r["logit"]),
         cand_ids=np.asarray(r["cand_ids"], dtype=np.int32),
         cand_logits=np.asarray(r["cand_logits"], dtype=np.float32),
@@ -157,7 +163,8 @@ def from_json(data: dict[str, Any]) -> Conversation:
                 finish_reason=str(n.get("finish_reason", "")), stats=dict(n.get("stats", {})),
                 branched_at=n.get("branched_at"), dropped=list(n.get("dropped", [])),
                 model=str(n.get("model", "")),
-                traces=[_trace_from_row(r) for r in n.get("traces", [])],
+                traces=remote_aware(dict(n.get("stats", {})),
+                                     [_trace_from_row(r) for r in n.get("traces", [])]),
             ))
     except (KeyError, TypeError, ValueError) as exc:
         raise ImportFormatError(

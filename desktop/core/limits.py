@@ -82,6 +82,8 @@ LIMITS: dict[str, Limit] = {
     "n_threads": Limit(1, 1024, integer=True),
     "thinking_budget": Limit(-1, 1_000_000, integer=True,
                              note="-1 = no budget, 0 = close the block at once"),
+    "top_logprobs": Limit(0, 1000, integer=True,
+                          note="alternatives per token a server returns; 0 = none"),
 }
 
 

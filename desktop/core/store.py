@@ -33,6 +33,7 @@ import numpy as np
 
 from . import paths
 from .conversation import Conversation, Node
+from .remote_trace import remote_aware
 from .reply_writer import FLUSH_SECONDS, ReplyWriter
 from .sampling import SamplerSettings
 from .store_db import _MIGRATIONS as _MIGRATIONS  # tests build old databases from it
@@ -294,7 +295,7 @@ class Store:
                 prompt_tokens=np.frombuffer(r[5] or b"", dtype="<i4").tolist(),
                 finish_reason=r[6] or ("interrupted" if r[2] == "assistant" else ""),
                 stats=json.loads(r[7]), branched_at=r[8], dropped=json.loads(r[9]), model=r[10],
-                traces=traces.get(r[0], []),
+                traces=remote_aware(json.loads(r[7]), traces.get(r[0], [])),
             ))
         if row[2] is not None and row[2] in conv.nodes:
             conv.leaf = row[2]

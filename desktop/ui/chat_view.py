@@ -263,7 +263,7 @@ class MessageView(QFrame):
             self._render_body(heat, streaming)
         self._render_chrome(streaming)
 
-    def _thinking_body(self, parent: QWidget) -> QWidget:
+    def _thinking_body(self, parent: QWidget) -> QTextBrowser:
         body = MessageBody(parent)
         body.tooltip_fn = self._tooltip
         body.anchor_clicked.connect(self._on_anchor)

@@ -110,7 +110,8 @@ class AdvancedSamplingTab(QWidget):
             return False
 
     def set_values(self, values: dict[str, object]) -> None:
-        self.mirostat.setCurrentIndex(int(values.get("mirostat", 0) or 0))
+        mirostat = values.get("mirostat", 0)
+        self.mirostat.setCurrentIndex(mirostat if isinstance(mirostat, int) else 0)
         self.grammar.setPlainText(str(values.get("grammar", "") or ""))
 
     def values(self) -> dict[str, object]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QTextBrowser, QToolButton, QVBoxLayout, QWidget
 
 from desktop.core.conversation import Node
 from desktop.core.thinking import ANSWER, THINK, split_thinking, token_phases
@@ -44,7 +44,9 @@ def answer_text(node: Node) -> str:
 class ThinkingBlock(QWidget):
     """A "Thinking (N tokens)" toggle and the thinking itself (collapsed by default)."""
 
-    def __init__(self, body_factory: Callable[[QWidget], QWidget], parent: QWidget) -> None:
+    def __init__(
+        self, body_factory: Callable[[QWidget], QTextBrowser], parent: QWidget
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("thinkingBlock")
         self.toggle = QToolButton(self)

@@ -147,13 +147,14 @@ def tooltip_html(span: Span, traces: Sequence[StepTrace]) -> str:
     translate = QCoreApplication.translate
     rows = []
     for trace in traces[span.start : span.end]:
+        remote = bool(getattr(trace, "remote", False))  # a server's: no id, entropy estimated
         rows.append(
             "<tr>"
             f"<td><code>{html.escape(_visible(trace.text))}</code></td>"
-            f"<td align='right'>{trace.token}</td>"
+            f"<td align='right'>{'–' if remote else trace.token}</td>"
             f"<td align='right'>{trace.p_model * 100:.1f}%</td>"
             f"<td align='right'>{trace.rank}</td>"
-            f"<td align='right'>{trace.entropy:.2f}</td>"
+            f"<td align='right'>{'≈' if remote else ''}{trace.entropy:.2f}</td>"
             "</tr>"
         )
     columns = [

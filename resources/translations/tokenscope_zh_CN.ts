@@ -1567,6 +1567,14 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>搜索、下载和管理模型</translation>
     </message>
     <message>
+        <source>Connect to a se&amp;rver…</source>
+        <translation>连接到服务器(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Chat with a model on vLLM, llama-server or any OpenAI-compatible server</source>
+        <translation>与 vLLM、llama-server 或任何兼容 OpenAI 的服务器上的模型聊天</translation>
+    </message>
+    <message>
         <source>&amp;Lab…</source>
         <translation>实验室(&amp;L)…</translation>
     </message>
@@ -2350,8 +2358,20 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>（{t}）</translation>
     </message>
     <message>
+        <source>{n} tokens, read by the server</source>
+        <translation>{n} 个词元，由服务器读取</translation>
+    </message>
+    <message>
+        <source>not reported by the server</source>
+        <translation>服务器未报告</translation>
+    </message>
+    <message>
         <source>{n} of {total} prompt tokens ({pct:.0f}%)</source>
         <translation>{total} 个提示词元中的 {n} 个（{pct:.0f}%）</translation>
+    </message>
+    <message>
+        <source>on the server</source>
+        <translation>在服务器上</translation>
     </message>
     <message>
         <source>CPU only — this llama.cpp build has no GPU offload</source>
@@ -2368,6 +2388,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>all</source>
         <translation>全部</translation>
+    </message>
+    <message>
+        <source>{url} · speeds measured by this computer, network included</source>
+        <translation>{url} · 速度由本机测得，包含网络时间</translation>
     </message>
     <message>
         <source>llama-cpp-python {v}</source>
@@ -2415,6 +2439,80 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Custom</source>
         <translation>自定义</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteServers</name>
+    <message>
+        <source>Stop the reply first.</source>
+        <translation>请先停止回复。</translation>
+    </message>
+    <message>
+        <source>Connecting to %1…</source>
+        <translation>正在连接 %1…</translation>
+    </message>
+    <message>
+        <source>Could not connect to the server</source>
+        <translation>无法连接到服务器</translation>
+    </message>
+    <message>
+        <source>The reply was cut off: %1</source>
+        <translation>回复被中断：%1</translation>
+    </message>
+    <message>
+        <source>%1 at %2</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Connected to %1 on %2</source>
+        <translation>已连接到 %2 上的 %1</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteTexts</name>
+    <message>
+        <source>A remote server does not reveal its sampler stages: these stages are replayed over the {n} candidates the server returned only, and are approximate.</source>
+        <translation>远程服务器不公开其采样阶段：这些阶段仅基于服务器返回的 {n} 个候选重放，结果是近似的。</translation>
+    </message>
+    <message>
+        <source>Remote reply: what-if works over the top {n} candidates the server returned only and is approximate; the server does not reveal what its sampler did.</source>
+        <translation>远程回复：假设推演仅基于服务器返回的前 {n} 个候选，结果是近似的；服务器不公开其采样器做了什么。</translation>
+    </message>
+    <message>
+        <source>token {i} of {n} · from a remote server (no token id)</source>
+        <translation>第 {i} / {n} 个词元 · 来自远程服务器（无词元 ID）</translation>
+    </message>
+    <message>
+        <source>≈ {bits:.2f} bits (estimate from the top {n})</source>
+        <translation>≈ {bits:.2f} 比特（由前 {n} 个候选估计）</translation>
+    </message>
+    <message>
+        <source>the server does not reveal the final distribution it drew from</source>
+        <translation>服务器不公开其抽样所用的最终分布</translation>
+    </message>
+    <message>
+        <source>greedy: the most probable token (p 100% in the final distribution)</source>
+        <translation>贪心：概率最高的词元（最终分布中 p 为 100%）</translation>
+    </message>
+    <message>
+        <source>Remote reply: about {n} prompt tokens (an estimate: this server does not show how it tokenizes the prompt)</source>
+        <translation>远程回复：提示约 {n} 个词元（估计值：此服务器不显示如何切分提示）</translation>
+    </message>
+    <message>
+        <source>Remote reply: {n} prompt tokens, as the server tokenized the prompt</source>
+        <translation>远程回复：提示 {n} 个词元，按服务器的切分</translation>
+    </message>
+    <message>
+        <source>; the server counted {u}</source>
+        <translation>；服务器计数为 {u}</translation>
+    </message>
+    <message>
+        <source>; {r} reply tokens</source>
+        <translation>；回复 {r} 个词元</translation>
+    </message>
+    <message>
+        <source> of a {c}-token context window</source>
+        <translation>，上下文窗口共 {c} 个词元</translation>
     </message>
 </context>
 <context>
@@ -2609,6 +2707,98 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Click a token to see what the model expected.</source>
         <translation>点击一个词元，查看模型原本的预期。</translation>
+    </message>
+</context>
+<context>
+    <name>ServersDialog</name>
+    <message>
+        <source>Remote servers</source>
+        <extracomment>server name, list of model ids server name, message</extracomment>
+        <translation>远程服务器</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新建</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Chat with a model served elsewhere: vLLM, llama.cpp&apos;s llama-server, LM Studio, Ollama or any OpenAI-compatible server. Probabilities come from the server&apos;s logprobs; a server does not reveal its sampler stages.</source>
+        <translation>与部署在别处的模型聊天：vLLM、llama.cpp 的 llama-server、LM Studio、Ollama 或任何兼容 OpenAI 的服务器。概率来自服务器返回的 logprobs；服务器不公开其采样阶段。</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>chatml, or a Jinja file (for branching)</source>
+        <translation>chatml，或 Jinja 文件（用于分支）</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>URL</source>
+        <translation>URL</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Top-N per token</source>
+        <translation>每个词元的前 N 个候选</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation>聊天模板</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>List models</source>
+        <translation>列出模型</translation>
+    </message>
+    <message>
+        <source>Connect</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>saved in the keyring (type to replace)</source>
+        <translation>已保存在密钥环中（输入以替换）</translation>
+    </message>
+    <message>
+        <source>none (type one if the server needs it)</source>
+        <translation>无（如服务器需要请输入）</translation>
+    </message>
+    <message>
+        <source>Saved. The API key is in %1.</source>
+        <translation>已保存。API 密钥位于%1。</translation>
+    </message>
+    <message>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <source>Removed %1 and its API key.</source>
+        <translation>已移除 %1 及其 API 密钥。</translation>
+    </message>
+    <message>
+        <source>Asking %1 for its models…</source>
+        <translation>正在向 %1 查询模型…</translation>
+    </message>
+    <message>
+        <source>Models on %1: %2</source>
+        <translation>%1 上的模型：%2 个</translation>
     </message>
 </context>
 <context>

@@ -35,6 +35,8 @@ BAD = {
     "mirostat": [3, -1],
     "mirostat_tau": [-1.0],
     "mirostat_eta": [math.inf],
+    "top_logprobs": [-1, 1001, 2.5],
+    "thinking_budget": [-2, 1.5],
 }
 SPECIAL = {
     "temperature": [0.0], "top_k": [0], "top_p": [1.0, 0.0], "min_p": [0.0],

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...core.context import ContextPlan
 from ._common import dim_text, line_height, tone, translate, visible, warning_color
+from ._remote_texts import RemoteTexts
 
 PARTS = ("system", "earlier", "input", "thinking", "reply", "free")
 _HUES = {"system": 275, "earlier": 210, "input": 140, "thinking": 330, "reply": 28}
@@ -152,6 +153,7 @@ class ContextPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.remote_texts = RemoteTexts(self)  # the line a server's reply gets
         self._plan: ContextPlan | None = None
         self._reply = 0
         self._texts: list[str] = []

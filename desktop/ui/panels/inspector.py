@@ -31,6 +31,7 @@ from ...core.trace import StepTrace
 from ..heat import entropy_color, prob_color
 from ._bars import CandidateChart, CandidateRow
 from ._common import percent, text_on, token_label, warning_color
+from ._remote_texts import RemoteTexts, is_remote
 from ._stage_texts import StageTexts
 from ._stage_view import restrict, stage_active, stage_probabilities, visible_stages
 from ._stages import StageStrip
@@ -65,6 +66,7 @@ class InspectorPanel(QWidget):
         self._trace_notes: dict | None = None
         self._cut_map: dict[int, int] = {}
         self.texts = StageTexts(self)
+        self.remote_texts = RemoteTexts(self)
 
         self.placeholder = QLabel(self.tr(
             "Select a token of a reply (in the chat or the timeline) to see the candidates "
@@ -303,7 +305,8 @@ class InspectorPanel(QWidget):
             cumulative = dict(zip(before.ids[order].tolist(), cum.tolist(), strict=True))
             threshold = settings.top_p
         self.chart.set_data(rows, stage, titles, cumulative, threshold)
-        self.note.setText(tips[stage])
+        self.note.setText(self.remote_texts.stages_note(len(trace.cand_ids))
+                          if is_remote(trace) else tips[stage])
         self._intro.setText(self.tr(
             "Hypothetical: replays this token's {n} stored candidates through the sampler "
             "with other settings, without the model.").format(n=len(trace.cand_ids)))
@@ -328,6 +331,13 @@ class InspectorPanel(QWidget):
             self.tr("drawn with p {p} from the final distribution").format(
                 p=percent(trace.p_sample)),
         ]
+        if is_remote(trace):  # the server's probabilities; no id, entropy estimated
+            rt, k = self.remote_texts, len(trace.cand_ids)
+            lines[1] = rt.position(trace.index + 1, len(node.traces))
+            lines[2] = self.tr("p {p} · rank {rank} · entropy {h}").format(
+                p=chip(percent(trace.p_model), prob_color(trace.p_model)), rank=trace.rank,
+                h=chip(rt.entropy(trace.entropy, k), entropy_color(trace.entropy)))
+            lines[3] = rt.drawn(trace.p_sample)
         self.header.setText("<br>".join(lines))
         self.header.setToolTip(self.tr(
             "p: the model's probability of this token (softmax over the whole vocabulary). "
@@ -363,6 +373,8 @@ class InspectorPanel(QWidget):
         elif not chain.exact:
             parts.append(self.tr("Approximate: a cut could fall beyond the {n} stored "
                                  "candidates that are replayed.").format(n=len(trace.cand_ids)))
+        if is_remote(trace):
+            parts.insert(0, self.remote_texts.whatif_note(len(trace.cand_ids)))
         self.whatif_status.setText("<br>".join(parts))
         self.reset_button.setEnabled(changed)
 

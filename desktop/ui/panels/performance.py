@@ -107,7 +107,13 @@ class PerformancePanel(QWidget):
             f["generation"].setText(none)
         first = stats.get("first_token_seconds")
         f["first"].setText(_seconds(first) if first is not None else none)
-        if n_prompt:
+        if stats.get("remote"):  # a server: it reads the prompt; the client sees the wait
+            usage = stats.get("usage_prompt_tokens")
+            n_text = str(usage) if usage is not None else (
+                f"~{n_prompt}" if stats.get("n_prompt_estimated", True) else str(n_prompt))
+            f["prompt"].setText(self.tr("{n} tokens, read by the server").format(n=n_text))
+            f["reused"].setText(self.tr("not reported by the server"))
+        elif n_prompt:
             reused = n_reused or 0
             f["reused"].setText(self.tr("{n} of {total} prompt tokens ({pct:.0f}%)").format(
                 n=reused, total=n_prompt, pct=100 * reused / n_prompt))
@@ -131,6 +137,9 @@ class PerformancePanel(QWidget):
         if not info:
             f["backend"].setText(self.tr("–"))
             f["gpu"].setText(self.tr("–"))
+        elif info.get("remote"):  # a server: its hardware is its own
+            f["backend"].setText(backend)
+            f["gpu"].setText(self.tr("on the server"))
         elif not offload:
             f["backend"].setText(self.tr("CPU only — this llama.cpp build has no GPU offload"))
             f["gpu"].setText(self.tr("none (CPU only)"))
@@ -141,6 +150,9 @@ class PerformancePanel(QWidget):
                 self.tr("not set") if n is None else self.tr("all") if n < 0
                 else self.tr("none (CPU only)") if n == 0 else str(n))
         parts = []
+        if info.get("remote"):
+            parts.append(self.tr("{url} · speeds measured by this computer, network "
+                                 "included").format(url=info.get("url", "")))
         if info.get("llama_cpp_python"):
             parts.append(self.tr("llama-cpp-python {v}").format(v=info["llama_cpp_python"]))
         if info.get("system_info"):

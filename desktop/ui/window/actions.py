@@ -82,6 +82,12 @@ def menus() -> list[Menu]:
                    lambda w: w.models.open_models_window(), "Ctrl+M",
                    tooltip=QT_TRANSLATE_NOOP("MainWindow",
                                              "Search, download and manage models")),
+            Action("servers", QT_TRANSLATE_NOOP("MainWindow", "Connect to a se&rver…"),
+                   lambda w: _remote(w).open_dialog(),
+                   tooltip=QT_TRANSLATE_NOOP("MainWindow",
+                                             "Chat with a model on vLLM, llama-server or "
+                                             "any OpenAI-compatible server"),
+                   enabled=lambda s: not s.generating and not s.loading),
             Action("lab", QT_TRANSLATE_NOOP("MainWindow", "&Lab…"),
                    lambda w: w.lab.open(), "Ctrl+L",
                    tooltip=QT_TRANSLATE_NOOP("MainWindow",
@@ -150,6 +156,12 @@ def _lens(window: Any, view: str) -> None:
     from desktop.ui.lenses.window import lenses_window
 
     lenses_window(window).show_view(view)
+
+
+def _remote(window: Any) -> Any:
+    from desktop.ui.window.remote import RemoteServers
+
+    return RemoteServers.of(window)
 
 
 def heat_metrics() -> list[tuple[str, str]]:

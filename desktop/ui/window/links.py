@@ -155,6 +155,9 @@ class ContextLink(QObject):
             self._plan(node, plan)
         else:
             self.panel.clear()
+            if node is not None and "remote" in node.stats:  # a server's reply: no plan
+                self.panel.title.setText(
+                    self.panel.remote_texts.context(node.stats, len(node.traces)))
 
     def _plan(self, node: Node, plan: ContextPlan | None) -> None:
         if plan is not None:
@@ -164,6 +167,8 @@ class ContextLink(QObject):
     def _grew(self, node: Node) -> None:
         if "message_tokens" in node.stats:
             self.panel.set_reply_tokens(len(node.traces), thinking_tokens(node))
+        elif "remote" in node.stats:
+            self._show(node)
 
 
 def thinking_tokens(node: Node) -> int:

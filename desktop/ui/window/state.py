@@ -124,6 +124,9 @@ class AppState(QObject):
         """Why reply ``node`` cannot be branched now (None: it can)."""
         if self.session is None or self.engine is None:
             return self.needs_model_text()
+        why_not = getattr(self.session, "branch_support", None)  # a remote server's reason
+        if why_not is not None and why_not() is not None:
+            return str(why_not())
         if node is not None and node.model and node.model != self.engine.name:
             return self.tr("Branching needs the model that wrote this reply (%1); %2 is "
                            "loaded.").replace("%1", node.model).replace("%2", self.engine.name)

@@ -1,0 +1,59 @@
+"""What the panels say about a reply from a remote server (``RemoteStepTrace``): the
+probabilities are the server's, the entropy an estimate, the sampler stages unknown."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import QObject
+
+
+def is_remote(trace: Any) -> bool:
+    return bool(getattr(trace, "remote", False))
+
+
+class RemoteTexts(QObject):
+    """Translatable texts for remote replies (context ``RemoteTexts``)."""
+
+    def stages_note(self, n: int) -> str:
+        return self.tr(
+            "A remote server does not reveal its sampler stages: these stages are replayed "
+            "over the {n} candidates the server returned only, and are approximate."
+        ).format(n=n)
+
+    def whatif_note(self, n: int) -> str:
+        return self.tr(
+            "Remote reply: what-if works over the top {n} candidates the server returned "
+            "only and is approximate; the server does not reveal what its sampler did."
+        ).format(n=n)
+
+    def position(self, i: int, n: int) -> str:
+        return self.tr("token {i} of {n} · from a remote server (no token id)").format(
+            i=i, n=n)
+
+    def entropy(self, bits: float, n: int) -> str:
+        return self.tr("≈ {bits:.2f} bits (estimate from the top {n})").format(bits=bits, n=n)
+
+    def drawn(self, p_sample: float) -> str:
+        if math.isnan(p_sample):
+            return self.tr("the server does not reveal the final distribution it drew from")
+        return self.tr("greedy: the most probable token (p 100% in the final distribution)")
+
+    def context(self, stats: dict[str, Any], n_reply: int) -> str:
+        """The Context panel's line for a remote reply (no per-message plan)."""
+        n = int(stats.get("n_prompt") or 0)
+        if stats.get("n_prompt_estimated", True):
+            text = self.tr("Remote reply: about {n} prompt tokens (an estimate: this server "
+                           "does not show how it tokenizes the prompt)").format(n=n)
+        else:
+            text = self.tr("Remote reply: {n} prompt tokens, as the server tokenized the "
+                           "prompt").format(n=n)
+        usage = stats.get("usage_prompt_tokens")
+        if usage is not None:
+            text += self.tr("; the server counted {u}").format(u=usage)
+        text += self.tr("; {r} reply tokens").format(r=n_reply)
+        n_ctx = stats.get("n_ctx")
+        if n_ctx:
+            text += self.tr(" of a {c}-token context window").format(c=n_ctx)
+        return text
