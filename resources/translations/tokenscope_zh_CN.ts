@@ -1143,8 +1143,8 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>上下文：</translation>
     </message>
     <message>
-        <source>Load a model first (File › Open model…): the Lab runs on it.</source>
-        <translation>请先加载模型（文件 › 打开模型…）：实验在该模型上运行。</translation>
+        <source>Load a model file first (File › Open model…): the Lab runs on it (a remote server does not give the logits it needs).</source>
+        <translation>请先加载模型文件（文件 › 打开模型…）：实验在该模型上运行（远程服务器不提供实验所需的 logits）。</translation>
     </message>
     <message>
         <source>Running…</source>

@@ -149,7 +149,8 @@ class LabWindow(QMainWindow):
         view = self.view
         model = self.model_path()
         if view.needs_model and model is None:
-            self._say(self.tr("Load a model first (File › Open model…): the Lab runs on it."))
+            self._say(self.tr("Load a model file first (File › Open model…): the Lab runs on "
+                              "it (a remote server does not give the logits it needs)."))
             return
         try:
             job = view.make_job()

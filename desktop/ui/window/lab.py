@@ -25,8 +25,10 @@ class Lab(QObject):
         self.window: Any = None
 
     def model_path(self) -> Path | None:
-        engine = self.state.engine
-        return Path(engine.path) if engine is not None else None
+        """The loaded model's file; None without one, or for a remote server (the Lab
+        needs the model's logits, which a server does not give)."""
+        path = getattr(self.state.engine, "path", None)
+        return path if isinstance(path, Path) and path.is_file() else None
 
     @Slot()
     def open(self) -> Any:
