@@ -169,7 +169,8 @@ def _print_table(kind: str, r: Any, args: argparse.Namespace) -> None:
                   + ", ".join(f"{k}×{v}" for k, v in top))
     elif kind == "lab.repetition":
         print(f"{r.sentence!r} ({r.first_tokens} tokens; {r.repeat_tokens} when repeated)")
-        pen = ", ".join(f"{k} {v}" for k, v in r.penalties.items())
+        pen = ", ".join(f"{k} {v}" for k, v in r.penalties.items()
+                        if not k.startswith("dry_") or r.penalties.get("dry_multiplier"))
         print(f"{'k':>3}  {'P(repeat)':>10}  {'with penalties':>14}   ({pen})")
         for p in r.points:
             print(f"{p.k:>3}  {p.p_repeat:>10.4f}  {p.p_repeat_penalized:>14.4f}")
@@ -223,7 +224,10 @@ def cmd_repetition(args: argparse.Namespace) -> int:
 
     settings = DEFAULT_PENALTIES.with_(
         repeat_penalty=args.repeat_penalty, frequency_penalty=args.frequency_penalty,
-        presence_penalty=args.presence_penalty, repeat_last_n=int(args.repeat_last_n))
+        presence_penalty=args.presence_penalty, repeat_last_n=int(args.repeat_last_n),
+        dry_multiplier=args.dry_multiplier, dry_base=args.dry_base,
+        dry_allowed_length=int(args.dry_allowed_length),
+        dry_penalty_last_n=int(args.dry_last_n))
     with args.load_engine(args) as engine:
         sentence = args.sentence or DEFAULT_SENTENCE
         if args.draw:
@@ -337,7 +341,10 @@ def add_lab_parser(
     for flag, name in (("--repeat-penalty", "repeat_penalty"),
                        ("--frequency-penalty", "frequency_penalty"),
                        ("--presence-penalty", "presence_penalty"),
-                       ("--repeat-last-n", "repeat_last_n")):
+                       ("--repeat-last-n", "repeat_last_n"),
+                       ("--dry-multiplier", "dry_multiplier"), ("--dry-base", "dry_base"),
+                       ("--dry-allowed-length", "dry_allowed_length"),
+                       ("--dry-last-n", "dry_penalty_last_n")):
         default = getattr(DEFAULT_PENALTIES, name)
         r.add_argument(flag, type=_limited(name), default=default,
                        help=f"second curve: {_help(name)}; default {default}")

@@ -2546,6 +2546,14 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>惩罚窗口（词元，-1 = 全部）：</translation>
     </message>
     <message>
+        <source>DRY multiplier (0 = off); base, allowed length and window are llama.cpp&apos;s defaults</source>
+        <translation>DRY 系数（0 = 关闭）；底数、允许长度和窗口使用 llama.cpp 的默认值</translation>
+    </message>
+    <message>
+        <source>DRY multiplier:</source>
+        <translation>DRY 系数：</translation>
+    </message>
+    <message>
         <source>Logarithmic scale</source>
         <translation>对数刻度</translation>
     </message>
@@ -2562,8 +2570,8 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>重复会自我强化</translation>
     </message>
     <message>
-        <source>After a sentence has appeared k times, how likely is the model to write it once more? The second curve applies the repetition, frequency and presence penalties to the same logits. (DRY will join when the sampler issue lands.)</source>
-        <translation>一个句子出现 k 次之后，模型再写一遍的可能性有多大？第二条曲线在同样的 logits 上施加了重复、频率和存在惩罚。（DRY 将在采样器议题完成后加入。）</translation>
+        <source>After a sentence has appeared k times, how likely is the model to write it once more? The second curve applies the repetition, frequency and presence penalties and DRY to the same logits.</source>
+        <translation>一个句子出现 k 次之后，模型再写一遍的可能性有多大？第二条曲线在同样的 logits 上施加了重复、频率、存在惩罚以及 DRY。</translation>
     </message>
     <message>
         <source>raw</source>

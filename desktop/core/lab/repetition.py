@@ -9,8 +9,9 @@ sentence-level self-reinforcement behind repetition loops.
 
 The second curve applies llama.cpp's penalties stage (``sampling.penalties``: repetition
 penalty, frequency and presence penalties over the last ``repeat_last_n`` tokens of the
-context, as ``llama_sampler_penalties`` does) to the same logits before the softmax.
-DRY will join it with the sampler issue.
+context, as ``llama_sampler_penalties`` does) and then DRY (``dry.dry_repeats`` /
+``apply_dry``, as ``llama_sampler_dry_apply``; off unless ``dry_multiplier`` > 0) to the same
+logits before the softmax, in llama.cpp's chain order.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dry import apply_dry, dry_repeats
 from ..engine import Engine
 from ..errors import TokenscopeError
 from ..sampling import Candidates, SamplerSettings, history_counts, penalties, softmax
@@ -37,6 +39,9 @@ from .common import (
 )
 
 KIND = "lab.repetition"
+#: the settings the second curve uses (saved with the result)
+PENALTY_FIELDS = ("repeat_penalty", "frequency_penalty", "presence_penalty", "repeat_last_n",
+                  "dry_multiplier", "dry_base", "dry_allowed_length", "dry_penalty_last_n")
 DEFAULT_SENTENCE = "The cat sat on the mat and looked out of the window."
 #: what the second curve applies unless told otherwise
 DEFAULT_PENALTIES = SamplerSettings(repeat_penalty=1.3, frequency_penalty=0.0,
@@ -119,11 +124,10 @@ def run_repetition(
 
         raise ContextOverflowError(need, engine.n_ctx, f"{max_k} repetitions")
     all_ids = np.arange(engine.n_vocab, dtype=np.int32)
+    breakers = engine.dry_breakers(settings.dry_sequence_breakers) if settings.dry_active else {}
     prog = Progress(max_k + 1, progress, cancel, "repetition")
     result = RepetitionResult(engine.name, sentence, len(first), len(again),
-                              {k: getattr(settings, k) for k in (
-                                  "repeat_penalty", "frequency_penalty", "presence_penalty",
-                                  "repeat_last_n")})
+                              {k: getattr(settings, k) for k in PENALTY_FIELDS})
     t0 = time.perf_counter()
     for k in range(max_k + 1):
         prog.check()
@@ -136,7 +140,12 @@ def run_repetition(
             x = engine.logits()
             raw.append(float(log_softmax_at(x, t)))
             counts = history_counts(ctx, settings.repeat_last_n)
-            y = penalties(Candidates(all_ids, x.copy(), by_id=True), settings, counts).logits
+            c = penalties(Candidates(all_ids, x.copy(), by_id=True), settings, counts)
+            if settings.dry_active:
+                c = apply_dry(c, dry_repeats(
+                    ctx, settings.dry_multiplier, settings.dry_base, settings.dry_allowed_length,
+                    settings.dry_penalty_last_n, breakers))
+            y = c.logits
             pen.append(float(log_softmax_at(y, t)))
             ctx = [*ctx, t]
             if i + 1 < len(toks):

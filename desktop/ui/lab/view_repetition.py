@@ -47,6 +47,10 @@ class RepetitionView(ExperimentView):
         self.form.addRow(self.tr("Frequency penalty:"), self.frequency_penalty)
         self.form.addRow(self.tr("Presence penalty:"), self.presence_penalty)
         self.form.addRow(self.tr("Penalty window (tokens, -1 = all):"), self.last_n)
+        self.dry = _spin("dry_multiplier", d.dry_multiplier, 0.1)
+        self.dry.setToolTip(self.tr("DRY multiplier (0 = off); base, allowed length and "
+                                    "window are llama.cpp's defaults"))
+        self.form.addRow(self.tr("DRY multiplier:"), self.dry)
         self.log_scale = QCheckBox(self.tr("Logarithmic scale"))
         self.form.addRow("", self.log_scale)
         self.log_scale.toggled.connect(self._redraw)
@@ -62,13 +66,14 @@ class RepetitionView(ExperimentView):
         return self.tr(
             "After a sentence has appeared k times, how likely is the model to write it once "
             "more? The second curve applies the repetition, frequency and presence penalties "
-            "to the same logits. (DRY will join when the sampler issue lands.)")
+            "and DRY to the same logits.")
 
     def make_job(self) -> Job:
         settings = core.DEFAULT_PENALTIES.with_(
             repeat_penalty=self.repeat_penalty.value(),
             frequency_penalty=self.frequency_penalty.value(),
-            presence_penalty=self.presence_penalty.value(), repeat_last_n=self.last_n.value())
+            presence_penalty=self.presence_penalty.value(), repeat_last_n=self.last_n.value(),
+            dry_multiplier=self.dry.value())
         sentence, draw, max_k = self.sentence.text(), self.draw.isChecked(), self.max_k.value()
 
         def job(engine: Any, progress: Any, cancel: Any) -> Any:
@@ -86,6 +91,7 @@ class RepetitionView(ExperimentView):
         self.frequency_penalty.setValue(pen["frequency_penalty"])
         self.presence_penalty.setValue(pen["presence_penalty"])
         self.last_n.setValue(pen["repeat_last_n"])
+        self.dry.setValue(pen.get("dry_multiplier", 0.0))
         self._redraw()
 
     def _redraw(self) -> None:

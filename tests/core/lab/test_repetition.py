@@ -55,6 +55,14 @@ def test_without_penalties_both_curves_agree(tiny_engine) -> None:
         assert p.p_repeat_penalized == pytest.approx(p.p_repeat)
 
 
+def test_dry_lowers_a_repeat_once_the_sentence_is_in_the_context(tiny_engine) -> None:
+    s = SamplerSettings(repeat_penalty=1.0, dry_multiplier=0.8, dry_allowed_length=2)
+    r = run_repetition(tiny_engine, SENTENCE, max_k=2, settings=s)
+    assert r.points[0].p_repeat_penalized == pytest.approx(r.points[0].p_repeat)  # nothing seen
+    assert r.points[2].p_repeat_penalized < r.points[2].p_repeat
+    assert r.penalties["dry_multiplier"] == 0.8
+
+
 def test_the_model_can_write_the_sentence(tiny_engine) -> None:
     assert draw_sentence(tiny_engine, max_tokens=8)
 
