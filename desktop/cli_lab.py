@@ -227,7 +227,7 @@ def cmd_repetition(args: argparse.Namespace) -> int:
         presence_penalty=args.presence_penalty, repeat_last_n=int(args.repeat_last_n),
         dry_multiplier=args.dry_multiplier, dry_base=args.dry_base,
         dry_allowed_length=int(args.dry_allowed_length),
-        dry_penalty_last_n=int(args.dry_last_n))
+        dry_penalty_last_n=int(args.dry_penalty_last_n))
     with args.load_engine(args) as engine:
         sentence = args.sentence or DEFAULT_SENTENCE
         if args.draw:
@@ -344,7 +344,7 @@ def add_lab_parser(
                        ("--repeat-last-n", "repeat_last_n"),
                        ("--dry-multiplier", "dry_multiplier"), ("--dry-base", "dry_base"),
                        ("--dry-allowed-length", "dry_allowed_length"),
-                       ("--dry-last-n", "dry_penalty_last_n")):
+                       ("--dry-penalty-last-n", "dry_penalty_last_n")):
         default = getattr(DEFAULT_PENALTIES, name)
         r.add_argument(flag, type=_limited(name), default=default,
                        help=f"second curve: {_help(name)}; default {default}")
