@@ -1,0 +1,319 @@
+"""``tokenscope chat``: chat in the terminal, one-shot or interactive, with every sampler
+flag (llama.cpp's names), ``--trace`` JSON Lines and coloured tokens."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from desktop import APP_NAME
+from desktop.cli_common import _add_model_args, _help, _limited, _load_engine
+from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
+from desktop.core.errors import TokenscopeError, UsageError
+
+
+def _grammar(args: argparse.Namespace) -> str:
+    """The GBNF text from --grammar or --json-schema ("" for none)."""
+    from desktop.core.grammar import GrammarError, gbnf_from_json_schema
+
+    if args.grammar and args.json_schema:
+        raise UsageError("Give --grammar or --json-schema, not both.")
+    path = args.grammar or args.json_schema
+    if not path:
+        return ""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        return gbnf_from_json_schema(text) if args.json_schema else text
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"Cannot read {path}: {exc}") from exc
+    except GrammarError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def _logit_bias(text: str) -> tuple[int, float]:
+    import math
+    import re
+
+    m = re.fullmatch(r"\s*(\d+)\s*([+-])\s*(inf|\d+(?:\.\d*)?|\.\d+)\s*", text, re.I)
+    if not m:
+        raise argparse.ArgumentTypeError(
+            f"logit bias must look like 15043+1 or 15043-inf (token id, sign, bias), not {text!r}"
+        )
+    value = math.inf if m.group(3).lower() == "inf" else float(m.group(3))
+    return int(m.group(1)), value if m.group(2) == "+" else -value
+
+
+def _color(p: float) -> str:
+    """ANSI 256-colour foreground for a probability: confident → plain, unsure → red."""
+    if p >= 0.9:
+        return ""
+    if p >= 0.6:
+        return "\x1b[38;5;114m"
+    if p >= 0.3:
+        return "\x1b[38;5;220m"
+    if p >= 0.1:
+        return "\x1b[38;5;208m"
+    return "\x1b[38;5;196m"
+
+
+class _Printer:
+    def __init__(self, out: TextIO, color: bool) -> None:
+        self.out, self.color = out, color
+
+    def token(self, text: str, p: float) -> None:
+        if not text:
+            return
+        c = _color(p) if self.color else ""
+        self.out.write(f"{c}{text}\x1b[0m" if c else text)
+        self.out.flush()
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from desktop.core.sampling import SamplerSettings
+
+    breakers = SamplerSettings().dry_sequence_breakers
+    if args.dry_sequence_breaker is not None:
+        given = [b.encode().decode("unicode_escape") for b in args.dry_sequence_breaker]
+        breakers = () if given == ["none"] else tuple(given)
+
+    return SamplerSettings(
+        temperature=args.temp,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        min_p=args.min_p,
+        typical_p=args.typical_p,
+        repeat_penalty=args.repeat_penalty,
+        repeat_last_n=args.repeat_last_n,
+        frequency_penalty=args.frequency_penalty,
+        presence_penalty=args.presence_penalty,
+        seed=None if args.seed == -1 else args.seed,
+        dry_multiplier=args.dry_multiplier, dry_base=args.dry_base,
+        dry_allowed_length=args.dry_allowed_length,
+        dry_penalty_last_n=args.dry_penalty_last_n,
+        dry_sequence_breakers=breakers, top_n_sigma=args.top_n_sigma,
+        xtc_probability=args.xtc_probability, xtc_threshold=args.xtc_threshold,
+        dynatemp_range=args.dynatemp_range, dynatemp_exponent=args.dynatemp_exponent,
+        mirostat=args.mirostat, mirostat_tau=args.mirostat_tau, mirostat_eta=args.mirostat_eta,
+        logit_bias=tuple(args.logit_bias), grammar=_grammar(args),
+    )
+
+
+def _run_turn(
+    session: Any, text: str, printer: _Printer, trace_out: TextIO | None, verbose: bool = False
+) -> Any:
+    from desktop.core.generation import DoneEvent, PromptEvent, TextEvent, TokenEvent
+
+    cancel = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    done = None
+    try:
+        seed = None
+        for ev in session.send(text, cancel):
+            if isinstance(ev, PromptEvent):
+                seed = ev.seed
+            elif isinstance(ev, TokenEvent):
+                printer.token(ev.text, ev.trace.p_model)
+                if trace_out is not None:
+                    row = ev.trace.to_json(session.settings, session.engine.piece)
+                    row["seed"] = seed
+                    trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            elif isinstance(ev, TextEvent):
+                printer.token(ev.text, 1.0)
+            elif isinstance(ev, DoneEvent):
+                done = ev
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
+    printer.out.write("\n")
+    if verbose and done is not None:
+        print(
+            f"[seed {done.seed} · prompt {done.prompt.n_prompt} tokens "
+            f"({done.prompt.n_reused} reused) · {len(done.traces)} tokens · "
+            f"{done.gen_tokens_per_second:.1f} tok/s · {done.reason}]",
+            file=sys.stderr,
+        )
+    if done is not None and done.reason == "cancelled":
+        print("[stopped]", file=sys.stderr)
+    elif done is not None and done.reason == "context":
+        print("[the context window is full]", file=sys.stderr)
+    return done
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from desktop.core.session import ChatSession
+
+    if args.chat_format == "list":
+        from desktop.core.builtin_templates import builtin_names
+
+        print("auto\nfile\nplain\n" + "\n".join(builtin_names()))
+        return 0
+    if args.server:  # a remote server (desktop/cli_servers.py)
+        from desktop.cli_servers import cmd_remote_chat
+
+        return cmd_remote_chat(args, _settings(args), _Printer)
+    if not args.model:
+        raise UsageError("-m/--model is required (or --server NAME|URL): a .gguf file or a "
+                         "name from 'tokenscope models list'.")
+
+    settings = _settings(args)  # a bad grammar or schema is refused before the model loads
+    if args.chat_format not in (None, "auto", "file", "plain"):
+        from desktop.core.builtin_templates import builtin_names
+
+        if args.chat_format not in builtin_names():
+            raise UsageError(f"Unknown chat format {args.chat_format!r}: "
+                             "'tokenscope chat --chat-format list' lists them.")
+    store = conversation = None
+    if args.save or args.continue_id is not None:
+        from desktop.core.store import Store
+
+        store = Store()
+        if args.continue_id is not None:
+            conversation = store.load(args.continue_id)
+    engine = _load_engine(args)
+    bad = [t for t, _ in settings.logit_bias if not 0 <= t < engine.n_vocab]
+    if bad:
+        engine.close()
+        raise UsageError(f"--logit-bias: token {bad[0]} is not in this model's vocabulary "
+                         f"(ids 0 … {engine.n_vocab - 1}).")
+    max_tokens = engine.n_ctx if args.max_tokens == -1 else args.max_tokens
+    session = ChatSession(
+        engine, settings, system=args.system or None, max_tokens=max_tokens,
+        store=store, chat_format=args.chat_format,
+        thinking_budget=None if args.thinking_budget == -1 else int(args.thinking_budget),
+        enable_thinking=False if args.no_think else None,
+    )
+    assert session.template is not None
+    if session.template.fallback_reason:
+        print(f"tokenscope: warning: {session.template.fallback_reason}", file=sys.stderr)
+    elif session.template.reason and (args.verbose or (args.chat_format is None
+                                      and session.template.reason.startswith("no template"))):
+        print(f"tokenscope: chat template: {session.template.reason}", file=sys.stderr)
+    if conversation is not None:
+        session.conversation = conversation
+    elif store is not None:
+        first = " ".join(args.prompt) if args.prompt else ""
+        session.conversation.title = first[:60] or time.strftime("Chat %Y-%m-%d %H:%M")
+    color = {"always": True, "never": False}.get(
+        args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    )
+    printer = _Printer(sys.stdout, color)
+    trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
+    try:
+        if args.prompt:
+            _run_turn(session, " ".join(args.prompt), printer, trace_out, args.verbose)
+            return 0
+        print(
+            f"{APP_NAME} chat with {engine.name}. Ctrl+C stops a reply, Ctrl+D or /quit "
+            "exits, /reset starts over.",
+            file=sys.stderr,
+        )
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                print(file=sys.stderr)
+                return 0
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
+                continue
+            if line.strip() in ("/quit", "/exit"):
+                return 0
+            if line.strip() == "/reset":
+                session.reset()
+                print("[a new conversation]", file=sys.stderr)
+                continue
+            if line.strip():
+                try:
+                    _run_turn(session, line, printer, trace_out, args.verbose)
+                except TokenscopeError as exc:
+                    print(f"tokenscope: {exc}", file=sys.stderr)
+    finally:
+        if trace_out is not None:
+            trace_out.close()
+        engine.close()
+        if store is not None and session.conversation.id is not None:
+            print(f"Saved as conversation {session.conversation.id} "
+                  f"(tokenscope chats show {session.conversation.id})", file=sys.stderr)
+
+
+def add_chat_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``chat`` subcommand."""
+    from desktop.cli_servers import add_remote_chat_args
+
+    c = sub.add_parser("chat", help="chat with a model in the terminal")
+    _add_model_args(c)
+    add_remote_chat_args(c)
+    c.add_argument("prompt", nargs="*", help="one-shot prompt (interactive when omitted)")
+    c.add_argument(
+        "--system", default=DEFAULT_SYSTEM_PROMPT,
+        help=f'system prompt (default: "{DEFAULT_SYSTEM_PROMPT}"; "" for none)',
+    )
+    for flag, name, default in (
+        ("--temp", "temperature", 0.8),
+        ("--top-k", "top_k", 40),
+        ("--top-p", "top_p", 0.95),
+        ("--min-p", "min_p", 0.05),
+        ("--typical-p", "typical_p", 1.0),
+        ("--repeat-penalty", "repeat_penalty", 1.0),
+        ("--repeat-last-n", "repeat_last_n", 64),
+        ("--frequency-penalty", "frequency_penalty", 0.0),
+        ("--presence-penalty", "presence_penalty", 0.0),
+        ("--seed", "seed", -1),
+        ("--max-tokens", "max_tokens", 512),
+        # the rest of llama.cpp's family, with llama.cpp's flag names
+        ("--dry-multiplier", "dry_multiplier", 0.0),
+        ("--dry-base", "dry_base", 1.75),
+        ("--dry-allowed-length", "dry_allowed_length", 2),
+        ("--dry-penalty-last-n", "dry_penalty_last_n", -1),
+        ("--top-nsigma", "top_n_sigma", -1.0),
+        ("--xtc-probability", "xtc_probability", 0.0),
+        ("--xtc-threshold", "xtc_threshold", 0.1),
+        ("--dynatemp-range", "dynatemp_range", 0.0),
+        ("--dynatemp-exp", "dynatemp_exponent", 1.0),
+        ("--mirostat", "mirostat", 0),
+        ("--mirostat-ent", "mirostat_tau", 5.0),
+        ("--mirostat-lr", "mirostat_eta", 0.1),
+    ):
+        modern = flag.startswith(("--dry", "--top-nsigma", "--xtc", "--dynatemp", "--mirostat"))
+        c.add_argument(flag, type=_limited(name), default=default,
+                       dest=name if modern else None, help=f"{_help(name)}; default {default}")
+    c.add_argument(
+        "--dry-sequence-breaker", action="append", metavar="TEXT", default=None,
+        help='a DRY sequence breaker (repeatable; default "\\n" ":" "\"" "*"; "none" for none)',
+    )
+    c.add_argument(
+        "--logit-bias", action="append", metavar="ID(+|-)BIAS", type=_logit_bias, default=[],
+        help="add a bias to a token's logit, as llama.cpp: 15043+1, 15043-1.5, 15043-inf "
+             "(bans it); repeatable",
+    )
+    c.add_argument("--thinking-budget", type=_limited("thinking_budget"), default=-1, metavar="N",
+                   help="most tokens a reply may spend inside <think>…</think> before the "
+                        "block is closed for it")
+    c.add_argument("--no-think", action="store_true",
+                   help="ask the model not to think (templates with enable_thinking, Qwen3)")
+    c.add_argument("--grammar", metavar="FILE", help="a GBNF grammar file the reply must follow")
+    c.add_argument("--json-schema", metavar="FILE",
+                   help="a JSON schema file the reply must follow (converted to GBNF)")
+    c.add_argument(
+        "--chat-format", metavar="NAME", default=None,
+        help="chat template: auto (default: the file's own, else llama.cpp's built-in format "
+             "for the model), file, plain, or a llama.cpp built-in name (chatml, gemma, "
+             "llama3, …; 'tokenscope chat --chat-format list' lists them)",
+    )
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="print the seed, token counts and speed after each reply")
+    c.add_argument("--trace", help="write one JSON object per generated token to this file")
+    c.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    c.add_argument("--save", action="store_true", help="save the conversation (see 'chats')")
+    c.add_argument("--continue", dest="continue_id", type=int, metavar="ID",
+                   help="continue a saved conversation (saves the new turns too)")
+    c.set_defaults(func=cmd_chat)

@@ -1,0 +1,88 @@
+"""What the command-line front ends share: model arguments and loading, ranges checked by
+argparse (``limits``), one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from desktop.core.errors import TokenscopeError, UsageError
+from desktop.core.gpu import parse_gpu_layers
+
+
+def _err(msg: str) -> int:
+    print(f"tokenscope: {msg}", file=sys.stderr)
+    return 1
+
+
+def resolve_model(name: str) -> Path:
+    """A .gguf path, or a name from the local library."""
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    if path.suffix.lower() == ".gguf" or "/" in name or "\\" in name:
+        raise TokenscopeError(f"Model file not found: {name}. Give the path of a .gguf file, "
+                              "or a name from 'tokenscope models list'.")
+    try:
+        from desktop.core import library
+    except ImportError:  # pragma: no cover
+        raise TokenscopeError(f"Model file not found: {name}") from None
+    return library.resolve(name)
+
+
+def _load_engine(args: argparse.Namespace) -> Any:
+    from desktop.core import backend
+    from desktop.core.engine import Engine, LoadOptions
+    from desktop.core.gpu import resolve_gpu_layers
+
+    if not args.model:
+        raise UsageError("-m/--model is required: a .gguf file or a name from "
+                         "'tokenscope models list'.")
+    backend.ensure_working_build()
+    path = resolve_model(args.model)
+    layers = resolve_gpu_layers(args.gpu_layers, path, n_ctx=args.ctx)
+    return Engine(path, LoadOptions(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=layers))
+
+
+def _limited(name: str) -> Callable[[str], float]:
+    """An argparse type for setting ``name``: out of range is a usage error (exit 2); the
+    message names the flag (argparse adds it) and what it allows."""
+    from desktop.core import limits
+
+    def convert(text: str) -> float:
+        try:
+            return limits.parse(name, text)
+        except limits.SettingsError:
+            raise argparse.ArgumentTypeError(
+                f"must be {limits.LIMITS[name].describe()}, not {text!r}") from None
+
+    convert.__name__ = name  # argparse names the type in its messages
+    return convert
+
+
+def _help(name: str) -> str:
+    from desktop.core import limits
+
+    return limits.LIMITS[name].describe()
+
+
+def _gpu_layers(text: str) -> Any:
+    try:
+        return parse_gpu_layers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-m", "--model", help="a .gguf file or a library name (required)")
+    p.add_argument("--ctx", type=_limited("n_ctx"), default=4096,
+                   help=f"context window in tokens: {_help('n_ctx')}; default 4096")
+    p.add_argument("--threads", type=_limited("n_threads"), default=None,
+                   help="CPU threads (default: llama.cpp's choice)")
+    p.add_argument(
+        "--gpu-layers", type=_gpu_layers, default="auto",
+        help="layers to offload to the GPU: auto (all if the model fits, else none), -1 (all), N",
+    )
