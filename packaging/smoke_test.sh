@@ -140,6 +140,23 @@ else
   fi
 fi
 
+# --- the newer parts in the bundle: samplers + grammar, scoring, the tokenizer lab -------
+if [ -f "$MODEL" ]; then
+  s=$(now)
+  printf 'root ::= "a" | "b"\n' > "$WORK/g.gbnf"
+  printf 'The quick brown fox.' > "$WORK/text.txt"
+  o1=$("$EXE" chat -m "$MODEL" --max-tokens 3 --dry-multiplier 0.8 --xtc-probability 0.5 \
+        --grammar "$WORK/g.gbnf" "Hi" 2>&1); r1=$?
+  o2=$("$EXE" score -m "$MODEL" --json "$WORK/text.txt" 2>&1); r2=$?
+  o3=$("$EXE" lab tokenizers --sample en --vocab-size 1000 --json 2>&1); r3=$?
+  if [ $r1 = 0 ] && [ $r2 = 0 ] && [ $r3 = 0 ]; then
+    record lenses PASS "$(elapsed "$s")" "DRY+XTC+grammar chat, score, tokenizer lab (sentencepiece)"
+  else
+    printf '%s\n%s\n%s\n' "$o1" "$o2" "$o3" | tail -20 >&2
+    record lenses FAIL "$(elapsed "$s")" "exit codes chat $r1, score $r2, lab $r3"
+  fi
+fi
+
 # --- the Hub: search and download through huggingface_hub, in the bundle ----------------
 # Against the loopback Hub of the test suite (tests/hub_server.py, needs the dev install);
 # huggingface_hub imports much lazily, which is what a bundle can miss.
