@@ -10,6 +10,7 @@ loop on llama.cpp's C API: one reusable ``llama_batch`` whose arrays are numpy v
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -119,7 +120,7 @@ class _DecodeThread:
             self._started.release()
             try:
                 self._rc = int(decode(ctx, batch))
-            except BaseException:  # noqa: BLE001 (reported as a failed decode)
+            except BaseException:  # reported as a failed decode
                 log.exception("llama_decode raised")
                 self._rc = -1000
             self._done.release()
@@ -429,10 +430,8 @@ class Engine:
     def close(self) -> None:
         llama = getattr(self, "llama", None)
         if llama is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # closing anyway
                 self.finish_eval()
-            except RuntimeError:
-                pass  # closing anyway
             if self._thread is not None:
                 self._thread.stop()
                 self._thread = None

@@ -7,6 +7,7 @@ worker and the CLI both just loop over it.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import math
 import threading
 import time
@@ -248,10 +249,10 @@ def generate(
                 break
             engine.finish_eval()
     finally:
-        try:  # when the consumer stopped early: let llama.cpp finish the token it has
+        # when the consumer stopped early: let llama.cpp finish the token it has (a failure
+        # is not reported: the engine already forgot that token, and the consumer has gone)
+        with contextlib.suppress(RuntimeError):
             engine.finish_eval()
-        except RuntimeError:
-            pass  # the engine already forgot the failed token; the consumer has gone
 
     if reason != "stop":
         tail = stream.finish()
