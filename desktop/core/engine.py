@@ -211,6 +211,13 @@ class Engine:
         return self._n_ctx
 
     @property
+    def spare_core(self) -> bool:
+        """Whether the machine has a CPU core beyond llama.cpp's threads (for overlapping
+        Python work with a decode)."""
+        n_threads = int(self.llama.context_params.n_threads)
+        return (os.cpu_count() or 1) > n_threads + 1
+
+    @property
     def n_vocab(self) -> int:
         return self._n_vocab
 
