@@ -18,7 +18,7 @@ Same threads, n_ctx and sampler settings (llama.cpp's defaults, fixed seed) ever
 Ratios, not timed assertions: the targets are printed next to them.
 
     .venv/bin/python bench/generation.py [MODEL.gguf ...] [--rounds 3] [--tokens 128]
-        [--threads 2] [--ctx 4096] [--no-native] [--no-memory] [--no-growth]
+        [--threads 2] [--ctx 4096] [--no-native] [--no-memory] [--no-growth] [--chat]
 """
 
 from __future__ import annotations
@@ -98,7 +98,9 @@ def plain_run(llm: Any, gen_prompt: list[int], pp: list[int], s: Any, n: int) ->
     }
 
 
-def traced_run(engine: Any, gen_prompt: list[int], pp: list[int], s: Any, n: int) -> dict[str, float]:
+def traced_run(
+    engine: Any, gen_prompt: list[int], pp: list[int], s: Any, n: int
+) -> dict[str, float]:
     from desktop.core.generation import DoneEvent, generate
 
     engine.truncate(0)
@@ -157,7 +159,9 @@ def chat_in_child(kind: str, model: Path, n_ctx: int, threads: int) -> dict[str,
     return json.loads(out.strip().splitlines()[-1])
 
 
-def rss_growth(engine: Any, prompt: list[int], settings: Any, marks: tuple[int, ...]) -> dict[int, float]:
+def rss_growth(
+    engine: Any, prompt: list[int], settings: Any, marks: tuple[int, ...]
+) -> dict[int, float]:
     """RSS after ``marks`` traced tokens of one reply, keeping every trace as generate does
     (end-of-generation tokens are sampled and traced but do not stop the reply)."""
     import numpy as np
@@ -176,6 +180,31 @@ def rss_growth(engine: Any, prompt: list[int], settings: Any, marks: tuple[int, 
             out[i + 1] = _status_mb("VmRSS")
         engine.eval_token(trace.token)
     return out
+
+
+def chat_reuse(engine: Any) -> None:
+    """A scripted 5-turn chat: prompt tokens evaluated vs reused from the KV cache."""
+    from desktop.core.sampling import SamplerSettings
+    from desktop.core.session import ChatSession
+
+    engine.truncate(0)
+    session = ChatSession(engine, SamplerSettings(seed=1), max_tokens=40)
+    questions = [
+        "What is a token?", "And what is a vocabulary?", "Why do models sample?",
+        "What does temperature change?", "Summarise our chat in one sentence.",
+    ]
+    print("scripted chat: prompt tokens evaluated vs reused from the KV cache")
+    print(f"{'turn':>4} {'prompt':>7} {'reused':>7} {'evaluated':>9} {'new':>5}")
+    cached = 0
+    for i, q in enumerate(questions, 1):
+        for _ in session.send(q):
+            pass
+        st = session.conversation.nodes[session.conversation.leaf].stats
+        new = st["n_prompt"] - cached
+        print(f"{i:>4} {st['n_prompt']:>7} {st['n_reused']:>7} {st['n_evaluated']:>9} {new:>5}")
+        cached = engine.n_past
+    print("(new = prompt tokens beyond what the cache held after the previous turn; "
+          "'evaluated' should equal it)")
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -226,9 +255,10 @@ def bench_model(model: Path, args: argparse.Namespace, bench_bin: str | None) ->
         for how in ("best", "median"):
             n, p, t = (stat(k, key, how) for k in ("native", "plain", "traced"))
             result[f"{key}_{how}"] = {"native": n, "plain": p, "traced": t}
-            print(f"{label + ' ' + how:26}{fmt(n)}{fmt(p)}{fmt(t)}"
-                  f"{fmt(p / n if n and p else None, 11, 3)}{fmt(t / n if n and t else None, 11, 3)}"
-                  f"{fmt(t / p if p and t else None, 13, 3)}")
+            ratios = (p / n if n and p else None, t / n if n and t else None,
+                      t / p if p and t else None)
+            print(f"{label + ' ' + how:26}{fmt(n)}{fmt(p)}{fmt(t)}{fmt(ratios[0], 11, 3)}"
+                  f"{fmt(ratios[1], 11, 3)}{fmt(ratios[2], 13, 3)}")
         print(f"{'':26}target traced/native >= {target:.2f}")
     counts = [r["tokens"] for r in rows["traced"]], [r["tokens"] for r in rows["plain"]]
     print(f"tokens per run: traced {counts[0]}, plain {counts[1]}")
@@ -240,6 +270,8 @@ def bench_model(model: Path, args: argparse.Namespace, bench_bin: str | None) ->
         result["rss_growth"] = growth
         print(f"RSS of a traced reply: {growth[100]:.0f} MB at 100 tokens, {growth[2000]:.0f} MB "
               f"at 2,000 tokens: {per_token_kb:.2f} KB per token (the stored traces included)")
+    if args.chat and engine.chat_template:
+        chat_reuse(engine)
     engine.close()
 
     if not args.no_memory:
@@ -271,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-native", action="store_true", help="skip llama-bench")
     ap.add_argument("--no-memory", action="store_true", help="skip open time and peak RSS")
     ap.add_argument("--no-growth", action="store_true", help="skip the 2,000-token RSS check")
+    ap.add_argument("--chat", action="store_true",
+                    help="also a scripted 5-turn chat: KV cache reuse per turn")
     ap.add_argument("--json", help="also write the results to this file")
     ap.add_argument("--child", choices=("plain", "tokenscope"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

@@ -150,7 +150,7 @@ class _DecodeThread:
             self._started.release()
             try:
                 self._rc = int(decode(ctx, batch))
-            except BaseException:
+            except BaseException:  # reported as a failed decode
                 log.exception("llama_decode raised")
                 self._rc = -1000
             self._done.release()
@@ -240,6 +240,13 @@ class Engine:
         """The context window in tokens (llama.cpp may round the requested size up; the
         binding's token buffer keeps the requested size, so use the smaller)."""
         return self._n_ctx
+
+    @property
+    def spare_core(self) -> bool:
+        """Whether the machine has a CPU core beyond llama.cpp's threads (for overlapping
+        Python work with a decode)."""
+        n_threads = int(self.llama.context_params.n_threads)
+        return (os.cpu_count() or 1) > n_threads + 1
 
     @property
     def n_vocab(self) -> int:

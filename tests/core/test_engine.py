@@ -109,11 +109,11 @@ def test_eval_token_keeps_the_bindings_record_in_step(tiny_engine: Engine) -> No
     tiny_engine.eval_token(5)
     tiny_engine.eval_token(7)
     assert tiny_engine.n_past == len(prompt) + 2 == tiny_engine.llama.n_tokens
-    assert tiny_engine.context_tokens == prompt + [5, 7]
+    assert tiny_engine.context_tokens == [*prompt, 5, 7]
     # the same logits as the binding's own evaluation of the same tokens
     ours = tiny_engine.logits().copy()
     tiny_engine.llama.reset()
-    tiny_engine.llama.eval(prompt + [5, 7])
+    tiny_engine.llama.eval([*prompt, 5, 7])
     np.testing.assert_allclose(tiny_engine.logits(), ours, atol=1e-3)
 
 
@@ -194,7 +194,7 @@ def test_start_eval_token_overlaps_and_then_equals_eval_token(tiny_engine: Engin
     tiny_engine.start_eval_token(7)
     got = tiny_engine.logits()  # waits for the decode in flight
     np.testing.assert_array_equal(got, expected)
-    assert tiny_engine.context_tokens == prompt + [5, 7]
+    assert tiny_engine.context_tokens == [*prompt, 5, 7]
     tiny_engine.finish_eval()  # nothing pending: a no-op
 
 
@@ -206,7 +206,7 @@ def test_a_failed_background_decode_raises_on_finish(tiny_engine: Engine) -> Non
         tiny_engine.finish_eval()
     assert tiny_engine.n_past == len(prompt)
     tiny_engine.eval_token(5)
-    assert tiny_engine.context_tokens == prompt + [5]
+    assert tiny_engine.context_tokens == [*prompt, 5]
 
 
 def test_close_with_a_decode_in_flight(tiny_model) -> None:

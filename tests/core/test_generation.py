@@ -253,6 +253,7 @@ def test_overlapped_and_in_turn_decoding_give_the_same_reply(
 
     prompt = tiny_engine.tokenize("The quick brown fox", add_bos=True)
     settings = SamplerSettings(seed=11, temperature=1.0)
+    monkeypatch.setattr(generation, "OVERLAP_DECODE", True)
     tiny_engine.truncate(0)
     overlapped = run(tiny_engine, prompt, settings, max_tokens=20)
     monkeypatch.setattr(generation, "OVERLAP_DECODE", False)
@@ -262,7 +263,12 @@ def test_overlapped_and_in_turn_decoding_give_the_same_reply(
     assert [t.lse for t in overlapped.traces] == [t.lse for t in in_turn.traces]
 
 
-def test_a_consumer_that_stops_early_leaves_the_engine_ready(tiny_engine: Engine) -> None:
+def test_a_consumer_that_stops_early_leaves_the_engine_ready(
+    tiny_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from desktop.core import generation
+
+    monkeypatch.setattr(generation, "OVERLAP_DECODE", True)
     prompt = tiny_engine.tokenize("Hello", add_bos=True)
     gen = generate(tiny_engine, prompt, SamplerSettings(seed=1, temperature=1.5), max_tokens=50)
     tokens = []

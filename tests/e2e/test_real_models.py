@@ -18,7 +18,9 @@ pytestmark = pytest.mark.slow
 
 GREEDY = SamplerSettings(temperature=0.0)
 PROMPTS = {
-    "smollm2": "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n",
+    "smollm2": (
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n"
+    ),
     # a base model (no chat template in the file): a question-and-answer layout
     "gemma3": "Question: What is the capital of France?\nAnswer:",
 }
