@@ -6,6 +6,10 @@ that the binding's own methods still work on the same context). Evaluation is ou
 loop on llama.cpp's C API: one reusable ``llama_batch`` whose arrays are numpy views,
 ``llama_decode``, and the last position's logits read as a zero-copy numpy view
 (``llama_get_logits_ith``) -- none of the per-call bookkeeping of ``Llama.eval``.
+
+One class for one loaded model: loading, facts about the vocabulary, tokens, evaluation
+with prefix reuse and the logits; the batch and decode thread are in ``decode``, the
+binding's adjustments in ``binding``.
 """
 
 from __future__ import annotations
@@ -14,10 +18,7 @@ import contextlib
 import ctypes
 import logging
 import os
-import threading
 import time
-import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .binding import _binding_templates_off, _route_llama_logs
+from .decode import _Batch, _DecodeThread
 from .errors import ContextOverflowError, ModelLoadError
 
 log = logging.getLogger(__name__)
@@ -52,121 +55,6 @@ class EvalStats:
     n_reused: int  #: prompt tokens whose KV cache entries were reused
     n_evaluated: int  #: prompt tokens actually evaluated
     seconds: float
-
-
-_LOG_CALLBACK: Any = None
-
-
-def _route_llama_logs(llama_cpp: Any) -> None:
-    """Send llama.cpp's own log lines to our log file instead of the terminal."""
-    global _LOG_CALLBACK
-    if _LOG_CALLBACK is not None or os.environ.get("TOKENSCOPE_LLAMA_VERBOSE"):
-        return
-    llama_log = logging.getLogger("llama.cpp")
-
-    @llama_cpp.llama_log_callback
-    def callback(level: int, text: bytes, user_data: Any) -> None:
-        line = text.decode("utf-8", "replace").rstrip()
-        if line:
-            llama_log.log(logging.WARNING if level in (3, 4) else logging.DEBUG, "%s", line)
-
-    _LOG_CALLBACK = callback  # keep a reference: llama.cpp calls it later
-    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
-
-
-class _InertFormatter:
-    """Stands in for llama-cpp-python's Jinja2ChatFormatter while ``Llama`` loads."""
-
-    def __init__(self, **_: Any) -> None:
-        pass
-
-    def to_chat_handler(self) -> Any:
-        def handler(**_: Any) -> Any:
-            raise RuntimeError("Tokenscope renders chat templates itself (desktop.core.chat)")
-
-        return handler
-
-
-@contextlib.contextmanager
-def _binding_templates_off(llama_cpp: Any) -> Iterator[None]:
-    """``Llama.__init__`` compiles every chat template in the file, so a template with a
-    Jinja syntax error would refuse a model llama.cpp loads fine. Tokenscope renders
-    templates itself (``chat.ChatTemplate``, which falls back visibly), so the binding's
-    chat handlers are made inert while it loads."""
-    fmt = llama_cpp.llama_chat_format
-    original = fmt.Jinja2ChatFormatter
-    fmt.Jinja2ChatFormatter = _InertFormatter
-    try:
-        yield
-    finally:
-        fmt.Jinja2ChatFormatter = original
-
-
-class _Batch:
-    """A reusable ``llama_batch`` for one sequence, its arrays seen as numpy views."""
-
-    def __init__(self, lib: Any, size: int) -> None:
-        self.struct = lib.llama_batch_init(size, 0, 1)
-        # freed by free(), or when garbage-collected (never twice)
-        self._free = weakref.finalize(self, lib.llama_batch_free, self.struct)
-        self.size = size
-        self.token = np.ctypeslib.as_array(self.struct.token, shape=(size,))
-        self.pos = np.ctypeslib.as_array(self.struct.pos, shape=(size,))
-        self.logits = np.ctypeslib.as_array(self.struct.logits, shape=(size,))
-        np.ctypeslib.as_array(self.struct.n_seq_id, shape=(size,))[:] = 1
-        for i in range(size):  # every token belongs to sequence 0, once and for all
-            self.struct.seq_id[i][0] = 0
-
-    def free(self) -> None:
-        # the views would point into freed memory: replace them by empty arrays
-        self.token = self.pos = self.logits = np.empty(0, dtype=np.int32)
-        self._free()
-
-
-class _DecodeThread:
-    """A helper thread that runs ``llama_decode`` on the engine's batch when told to.
-
-    ``start`` returns once the thread is inside llama.cpp (the GIL released, so the caller
-    runs on at once); ``finish`` waits for llama.cpp's return code. Plain locks used as
-    binary semaphores: the cheapest hand-over CPython has.
-    """
-
-    def __init__(self, decode: Any, ctx: Any, batch: Any) -> None:
-        self._args = decode, ctx, batch
-        self._go, self._started, self._done = (threading.Lock() for _ in range(3))
-        for lock in (self._go, self._started, self._done):
-            lock.acquire()
-        self._rc = 0
-        self._stopping = False
-        self._thread = threading.Thread(target=self._run, name="llama-decode", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        decode, ctx, batch = self._args
-        while True:
-            self._go.acquire()
-            if self._stopping:
-                return
-            self._started.release()
-            try:
-                self._rc = int(decode(ctx, batch))
-            except BaseException:  # reported as a failed decode
-                log.exception("llama_decode raised")
-                self._rc = -1000
-            self._done.release()
-
-    def start(self) -> None:
-        self._go.release()
-        self._started.acquire()
-
-    def finish(self) -> int:
-        self._done.acquire()
-        return self._rc
-
-    def stop(self) -> None:
-        self._stopping = True
-        self._go.release()
-        self._thread.join(10)
 
 
 class Engine:
