@@ -3,7 +3,7 @@
 Listing reads every file's GGUF header (cached by core.library), and an import may copy
 gigabytes: both run off the UI thread.
 
-It is long (~530 lines): one page's table, details pane and import / delete flows.
+The details pane (metadata, chat template and its picker) is ``models_details``.
 """
 
 from __future__ import annotations
@@ -12,21 +12,17 @@ import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QFontDatabase, QKeySequence, QShortcut, QTextOption
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QFileDialog,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,28 +33,18 @@ from PySide6.QtWidgets import (
 import desktop.ui.compat  # noqa: F401  (first: a PySide6 bug work-around)
 from desktop.core import gguf_file, library, paths
 from desktop.core.library import LibraryEntry, format_size
-from desktop.ui.chat_format_picker import ChatFormatPicker
 from desktop.ui.models_common import (
     Background,
     count_text,
     error_text,
     format_params,
     verdict_color,
-    verdict_label,
 )
+from desktop.ui.models_details import ModelDetails, source_label
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ("name", "size", "quant", "architecture", "parameters", "context", "source")
-
-
-def source_label(entry: LibraryEntry) -> str:
-    return {
-        "downloaded": QCoreApplication.translate("ModelsDialog", "Downloaded"),
-        "imported": QCoreApplication.translate("ModelsDialog", "Imported"),
-        "linked": QCoreApplication.translate("ModelsDialog", "Linked (left in place)"),
-        "hf-cache": QCoreApplication.translate("ModelsDialog", "Hugging Face cache"),
-    }.get(entry.source, entry.source)
 
 
 class LibraryPage(QWidget):
@@ -138,67 +124,11 @@ class LibraryPage(QWidget):
         self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-        details = QWidget(splitter)
-        row = QHBoxLayout(details)
-        row.setContentsMargins(0, 6, 0, 0)
-        # the metadata scrolls rather than being clipped when the pane is short
-        self.details_scroll = QScrollArea(details)
-        self.details_scroll.setWidgetResizable(True)
-        self.details_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.details_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.details_scroll.setObjectName("detailsScroll")
-        info_box = QWidget(self.details_scroll)
-        info_box.setObjectName("detailsBox")
-        left = QVBoxLayout(info_box)
-        left.setContentsMargins(0, 0, 6, 0)
-        self.details_title = QLabel(info_box)
-        self.details_title.setObjectName("detailsTitle")
-        self.details_title.setWordWrap(True)
-        left.addWidget(self.details_title)
-        self.form = QFormLayout()
-        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.fields: dict[str, QLabel] = {}
-        for key, label in (
-            ("file", self.tr("File:")),
-            ("source", self.tr("Source:")),
-            ("size", self.tr("Size:")),
-            ("quant", self.tr("Quantisation:")),
-            ("architecture", self.tr("Architecture:")),
-            ("parameters", self.tr("Parameters:")),
-            ("context", self.tr("Context length:")),
-            ("shape", self.tr("Layers / width / heads / KV heads:")),
-            ("vocab", self.tr("Vocabulary:")),
-            ("gguf", self.tr("GGUF version / tensors:")),
-            ("memory", self.tr("Memory needed:")),
-            ("error", self.tr("Problem:")),
-        ):
-            value = QLabel(info_box)
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            value.setObjectName(f"detail_{key}")
-            self.fields[key] = value
-            self.form.addRow(label, value)
-        left.addLayout(self.form)
-        left.addStretch(1)
-        self.details_scroll.setWidget(info_box)
-        row.addWidget(self.details_scroll, 3)
-        right = QVBoxLayout()
-        picker_row = QHBoxLayout()
-        picker_row.addWidget(QLabel(self.tr("Chat template:"), details))
-        self.chat_format = ChatFormatPicker(details)
-        picker_row.addWidget(self.chat_format, 1)
-        right.addLayout(picker_row)
-        self.template = QPlainTextEdit(details)
-        self.template.setObjectName("chatTemplate")
-        self.template.setReadOnly(True)
-        # templates are often one long line: wrap them (anywhere, if need be)
-        self.template.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self.template.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
-        self.template.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.template.setPlaceholderText(self.tr("(none in this file)"))
-        right.addWidget(self.template, 1)
-        row.addLayout(right, 2)
+        self.details = ModelDetails(settings, splitter)
+        # the pane's parts, as before (the tests and the dialog reach them here)
+        self.details_scroll, self.details_title = self.details.scroll_area, self.details.title
+        self.form, self.fields = self.details.form, self.details.fields
+        self.chat_format, self.template = self.details.chat_format, self.details.template
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([200, 400])
@@ -362,78 +292,7 @@ class LibraryPage(QWidget):
             else self.tr("Delete this model from the library (Delete)")
         )
         self.folder_button.setEnabled(entry is not None)
-        for value in self.fields.values():
-            value.clear()
-        self.template.clear()
-        if entry is None:
-            self.details_title.setText(self.tr("Select a model to see its details."))
-            self._set_row_visible("error", False)
-            return
-        info = entry.info
-        self.details_title.setText((info.name if info and info.name else None) or entry.stem)
-        f = self.fields
-        f["file"].setText(str(entry.path))
-        self.chat_format.bind(self.settings, str(entry.path))
-        source = source_label(entry)
-        if entry.repo_id:
-            source += f" · {entry.repo_id}"
-        f["source"].setText(source)
-        size = format_size(entry.size)
-        if len(entry.parts) > 1:
-            size += " " + self.tr("in %1 parts").replace("%1", str(len(entry.parts)))
-        f["size"].setText(size)
-        self._set_row_visible("error", entry.error is not None)
-        if entry.error is not None:
-            f["error"].setText(entry.error)
-        if info is None:
-            return
-        unknown = self.tr("unknown")
-
-        def show(value: object) -> str:
-            return unknown if value is None else str(value)
-
-        f["quant"].setText(info.file_type or unknown)
-        f["architecture"].setText(info.architecture or unknown)
-        f["parameters"].setText(
-            f"{format_params(info.parameter_count)} ({info.parameter_count:,})"
-            if info.parameter_count
-            else unknown
-        )
-        f["context"].setText(
-            self.tr("%1 tokens").replace("%1", f"{info.context_length:,}")
-            if info.context_length
-            else unknown
-        )
-        f["shape"].setText(
-            " / ".join(show(v) for v in (info.n_layer, info.n_embd, info.n_head, info.n_head_kv))
-        )
-        vocab = show(info.vocab_size)
-        if info.tokenizer_model:
-            vocab = (
-                self.tr("%1 tokens (%2)").replace("%1", vocab).replace("%2", info.tokenizer_model)
-            )
-        f["vocab"].setText(vocab)
-        f["gguf"].setText(f"{show(info.gguf_version)} / {show(info.tensor_count)}")
-        need = gguf_file.estimate_memory(info, self.n_ctx)
-        if self._available_ram > 0:
-            verdict = gguf_file.fit_verdict(need, self._available_ram)
-            f["memory"].setText(
-                self.tr("about %1 with %2 tokens of context (%3: %4 available)")
-                .replace("%1", format_size(need))
-                .replace("%2", f"{self.n_ctx:,}")
-                .replace("%3", verdict_label(verdict))
-                .replace("%4", format_size(self._available_ram))
-            )
-        else:
-            f["memory"].setText(
-                self.tr("about %1 with %2 tokens of context")
-                .replace("%1", format_size(need))
-                .replace("%2", f"{self.n_ctx:,}")
-            )
-        self.template.setPlainText(info.chat_template or "")
-
-    def _set_row_visible(self, key: str, visible: bool) -> None:
-        self.form.setRowVisible(self.fields[key], visible)
+        self.details.show_entry(entry, self.n_ctx, self._available_ram)
 
     # --- actions ---------------------------------------------------------------------------
 

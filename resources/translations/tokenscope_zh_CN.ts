@@ -1321,62 +1321,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>还没有模型：在“搜索 Hub”中下载一个，或者导入你已有的 .gguf 文件。</translation>
     </message>
     <message>
-        <source>File:</source>
-        <translation>文件：</translation>
-    </message>
-    <message>
-        <source>Source:</source>
-        <translation>来源：</translation>
-    </message>
-    <message>
-        <source>Size:</source>
-        <translation>大小：</translation>
-    </message>
-    <message>
-        <source>Quantisation:</source>
-        <translation>量化方式：</translation>
-    </message>
-    <message>
-        <source>Architecture:</source>
-        <translation>架构：</translation>
-    </message>
-    <message>
-        <source>Parameters:</source>
-        <translation>参数量：</translation>
-    </message>
-    <message>
-        <source>Context length:</source>
-        <translation>上下文长度：</translation>
-    </message>
-    <message>
-        <source>Layers / width / heads / KV heads:</source>
-        <translation>层数 / 宽度 / 注意力头 / KV 头：</translation>
-    </message>
-    <message>
-        <source>Vocabulary:</source>
-        <translation>词表：</translation>
-    </message>
-    <message>
-        <source>GGUF version / tensors:</source>
-        <translation>GGUF 版本 / 张量数：</translation>
-    </message>
-    <message>
-        <source>Memory needed:</source>
-        <translation>所需内存：</translation>
-    </message>
-    <message>
-        <source>Problem:</source>
-        <translation>问题：</translation>
-    </message>
-    <message>
-        <source>Chat template:</source>
-        <translation>对话模板：</translation>
-    </message>
-    <message>
-        <source>(none in this file)</source>
-        <translation>（此文件中没有）</translation>
-    </message>
-    <message>
         <source>Load</source>
         <translation>加载</translation>
     </message>
@@ -1431,34 +1375,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Models in the Hugging Face cache are shared with other apps; remove them with `hf cache rm`.</source>
         <translation>Hugging Face 缓存中的模型与其他应用共用；请用 `hf cache rm` 删除它们。</translation>
-    </message>
-    <message>
-        <source>Select a model to see its details.</source>
-        <translation>选择一个模型以查看详细信息。</translation>
-    </message>
-    <message>
-        <source>in %1 parts</source>
-        <translation>分为 %1 个部分</translation>
-    </message>
-    <message>
-        <source>unknown</source>
-        <translation>未知</translation>
-    </message>
-    <message>
-        <source>%1 tokens</source>
-        <translation>%1 个词元</translation>
-    </message>
-    <message>
-        <source>%1 tokens (%2)</source>
-        <translation>%1 个词元（%2）</translation>
-    </message>
-    <message>
-        <source>about %1 with %2 tokens of context (%3: %4 available)</source>
-        <translation>上下文为 %2 个词元时约需 %1（%3：可用 %4）</translation>
-    </message>
-    <message>
-        <source>about %1 with %2 tokens of context</source>
-        <translation>上下文为 %2 个词元时约需 %1</translation>
     </message>
     <message>
         <source>Import a GGUF model</source>
@@ -1791,6 +1707,93 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Load %1</source>
         <translation>加载 %1</translation>
+    </message>
+</context>
+<context>
+    <name>ModelDetails</name>
+    <message>
+        <source>File:</source>
+        <translation>文件：</translation>
+    </message>
+    <message>
+        <source>Source:</source>
+        <translation>来源：</translation>
+    </message>
+    <message>
+        <source>Size:</source>
+        <translation>大小：</translation>
+    </message>
+    <message>
+        <source>Quantisation:</source>
+        <translation>量化方式：</translation>
+    </message>
+    <message>
+        <source>Architecture:</source>
+        <translation>架构：</translation>
+    </message>
+    <message>
+        <source>Parameters:</source>
+        <translation>参数量：</translation>
+    </message>
+    <message>
+        <source>Context length:</source>
+        <translation>上下文长度：</translation>
+    </message>
+    <message>
+        <source>Layers / width / heads / KV heads:</source>
+        <translation>层数 / 宽度 / 注意力头 / KV 头：</translation>
+    </message>
+    <message>
+        <source>Vocabulary:</source>
+        <translation>词表：</translation>
+    </message>
+    <message>
+        <source>GGUF version / tensors:</source>
+        <translation>GGUF 版本 / 张量数：</translation>
+    </message>
+    <message>
+        <source>Memory needed:</source>
+        <translation>所需内存：</translation>
+    </message>
+    <message>
+        <source>Problem:</source>
+        <translation>问题：</translation>
+    </message>
+    <message>
+        <source>Chat template:</source>
+        <translation>对话模板：</translation>
+    </message>
+    <message>
+        <source>(none in this file)</source>
+        <translation>（此文件中没有）</translation>
+    </message>
+    <message>
+        <source>Select a model to see its details.</source>
+        <translation>选择一个模型以查看详细信息。</translation>
+    </message>
+    <message>
+        <source>in %1 parts</source>
+        <translation>分为 %1 个部分</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>%1 tokens</source>
+        <translation>%1 个词元</translation>
+    </message>
+    <message>
+        <source>%1 tokens (%2)</source>
+        <translation>%1 个词元（%2）</translation>
+    </message>
+    <message>
+        <source>about %1 with %2 tokens of context (%3: %4 available)</source>
+        <translation>上下文为 %2 个词元时约需 %1（%3：可用 %4）</translation>
+    </message>
+    <message>
+        <source>about %1 with %2 tokens of context</source>
+        <translation>上下文为 %2 个词元时约需 %1</translation>
     </message>
 </context>
 <context>
