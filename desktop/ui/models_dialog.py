@@ -12,56 +12,38 @@
 and a Hugging Face token button (`TokenDialog`). Network and disk work never runs on the
 UI thread; failures are shown as one clear message, never a traceback.
 
-It is long (~670 lines): the Search page (the Hub query, the file table and its
-fits-in-memory verdicts) lives here with the dialog's frame; Downloads and Library are
-modules of their own.
+The window is built in layers: ``models_search.HubSearch`` (the Hub query and results),
+``models_files.HubFiles`` (a repository's files and their fits-in-memory verdicts), then
+this module's frame, token and tabs; Downloads and Library are pages of their own.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
-    QProgressBar,
     QPushButton,
-    QSplitter,
     QTabWidget,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 import desktop.ui.compat  # noqa: F401  (first: a PySide6 bug work-around)
-from desktop.core import gguf_file, hub, library, paths
-from desktop.core.hub import DownloadItem, DownloadState, ModelSummary, RemoteGGUF
-from desktop.core.library import format_size
+from desktop.core import hub, paths
+from desktop.core.hub import DownloadItem, ModelSummary, RemoteGGUF
 from desktop.ui.models_common import (
     Background,
-    MessageBar,
-    count_text,
     error_text,
-    format_count,
-    format_date,
-    format_params,
     is_auth_error,
     stylesheet,
-    verdict_color,
-    verdict_label,
-    verdict_tooltip,
 )
-from desktop.ui.models_downloads import ACTIVE, DownloadsPage
+from desktop.ui.models_downloads import DownloadsPage
+from desktop.ui.models_files import HubFiles
 from desktop.ui.models_library import LibraryPage
 from desktop.ui.models_token import TokenDialog, env_token_in_use
 
@@ -69,20 +51,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["ModelsDialog"]
 
-#: How many repositories a search lists.
-SEARCH_LIMIT = 50
-#: Wait this long after the selection moves before listing a repository's files (arrow keys).
-SELECT_DELAY_MS = 150
-
-_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-
-
-class ModelsDialog(QDialog):
+class ModelsDialog(HubFiles):
     """Search, download and manage GGUF models. Emits `load_requested(path)` to load one."""
 
     load_requested = Signal(str)  #: a local .gguf file the user chose to load
-
-    SEARCH, DOWNLOADS, LIBRARY = range(3)
 
     def __init__(
         self,
@@ -162,114 +134,6 @@ class ModelsDialog(QDialog):
             app.aboutToQuit.connect(self.shutdown)
         self.library.refresh()
 
-    # --- building --------------------------------------------------------------------------
-
-    def _build_search(self) -> QWidget:
-        page = QWidget(self)
-        layout = QVBoxLayout(page)
-        row = QHBoxLayout()
-        self.search_field = QLineEdit(page)
-        self.search_field.setObjectName("searchField")
-        self.search_field.setPlaceholderText(
-            self.tr("Search GGUF models, e.g. “qwen2.5 0.5b instruct” — press Enter")
-        )
-        self.search_field.setClearButtonEnabled(True)
-        self.search_field.setAccessibleName(self.tr("Search the Hugging Face Hub"))
-        row.addWidget(self.search_field, 1)
-        self.sort_box = QComboBox(page)
-        self.sort_box.addItem(self.tr("Most downloaded"), "downloads")
-        self.sort_box.addItem(self.tr("Most liked"), "likes")
-        self.sort_box.addItem(self.tr("Recently updated"), "recent")
-        self.sort_box.setAccessibleName(self.tr("Sort by"))
-        sort = str(self.settings.value("modelsDialog/sort", "downloads"))
-        self.sort_box.setCurrentIndex(max(0, self.sort_box.findData(sort)))
-        row.addWidget(self.sort_box)
-        self.search_button = QPushButton(self.tr("Search"), page)
-        self.search_button.setAutoDefault(False)
-        row.addWidget(self.search_button)
-        self.busy = QProgressBar(page)
-        self.busy.setObjectName("modelsBusy")
-        self.busy.setRange(0, 0)
-        self.busy.setTextVisible(False)
-        self.busy.setFixedWidth(80)
-        self.busy.setMaximumHeight(14)
-        self.busy.setAccessibleName(self.tr("Working…"))
-        self.busy.hide()
-        row.addWidget(self.busy)
-        layout.addLayout(row)
-
-        self.message = MessageBar(page)
-        layout.addWidget(self.message)
-
-        splitter = QSplitter(Qt.Orientation.Vertical, page)
-        self.results_tree = QTreeWidget(splitter)
-        self.results_tree.setObjectName("resultsTree")
-        self.results_tree.setRootIsDecorated(False)
-        self.results_tree.setUniformRowHeights(True)
-        self.results_tree.setAlternatingRowColors(True)
-        self.results_tree.setHeaderLabels(
-            [
-                self.tr("Repository"),
-                self.tr("Parameters"),
-                self.tr("Downloads"),
-                self.tr("Likes"),
-                self.tr("Updated"),
-            ]
-        )
-        _stretch_first(self.results_tree, right=(1, 2, 3))
-
-        files_box = QWidget(splitter)
-        files_layout = QVBoxLayout(files_box)
-        files_layout.setContentsMargins(0, 4, 0, 0)
-        self.files_label = QLabel(
-            self.tr("Select a repository to see its GGUF files."), files_box
-        )
-        self.files_label.setObjectName("modelsHint")
-        files_layout.addWidget(self.files_label)
-        self.files_tree = QTreeWidget(files_box)
-        self.files_tree.setObjectName("filesTree")
-        self.files_tree.setRootIsDecorated(False)
-        self.files_tree.setUniformRowHeights(True)
-        self.files_tree.setAlternatingRowColors(True)
-        self.files_tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.files_tree.setHeaderLabels(["", "", "", "", ""])
-        _stretch_first(self.files_tree, right=(2, 3))
-        files_layout.addWidget(self.files_tree, 1)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
-        layout.addWidget(splitter, 1)
-        self._set_files_header()
-
-        actions = QHBoxLayout()
-        self.estimate_note = QLabel(
-            self.tr("Memory is estimated from the file size and name, before downloading."),
-            page,
-        )
-        self.estimate_note.setObjectName("modelsHint")
-        self.estimate_note.setWordWrap(True)
-        actions.addWidget(self.estimate_note, 1)
-        self.download_button = QPushButton(self.tr("Download"), page)
-        self.download_button.setObjectName("downloadButton")
-        self.download_button.setAutoDefault(False)
-        self.download_button.setEnabled(False)
-        actions.addWidget(self.download_button)
-        layout.addLayout(actions)
-
-        self._select_timer = QTimer(self)
-        self._select_timer.setSingleShot(True)
-        self._select_timer.setInterval(SELECT_DELAY_MS)
-        self._select_timer.timeout.connect(self._list_selected_repo)
-
-        self.search_field.returnPressed.connect(self.search)
-        self.search_button.clicked.connect(self.search)
-        self.sort_box.currentIndexChanged.connect(self._sort_changed)
-        self.results_tree.itemSelectionChanged.connect(self._select_timer.start)
-        self.results_tree.itemActivated.connect(lambda *_: self._list_selected_repo())
-        self.files_tree.itemSelectionChanged.connect(self._update_download_button)
-        self.files_tree.itemActivated.connect(lambda *_: self.download_selected())
-        self.download_button.clicked.connect(self.download_selected)
-        return page
-
     # --- public API ----------------------------------------------------------------------------
 
     @property
@@ -286,91 +150,6 @@ class ModelsDialog(QDialog):
     def show_page(self, index: int) -> None:
         """Show one page: `SEARCH`, `DOWNLOADS` or `LIBRARY`."""
         self.tabs.setCurrentIndex(index)
-
-    def search(self, query: str | None = None) -> None:
-        """Search the Hub for GGUF repositories (the field's text unless `query` is given)."""
-        if query is not None:
-            self.search_field.setText(query)
-        text = self.search_field.text().strip()
-        self._query = text
-        self.background.forget(self._search_job)
-        self.background.forget(self._files_job)
-        self._files_job = None
-        self.message.clear()
-        self.results_tree.clear()
-        self.results = []
-        self._clear_files(self.tr("Select a repository to see its GGUF files."))
-        sort = str(self.sort_box.currentData())
-        self._search_job = self.background.run(
-            lambda: hub.search_models(text, sort=sort, limit=SEARCH_LIMIT),  # type: ignore[arg-type]
-            self._searched,
-            self._search_failed,
-        )
-        self._update_busy()
-
-    def list_files(self, repo_id: str) -> None:
-        """List the GGUF files of `repo_id` (called when a repository is selected)."""
-        self.background.forget(self._files_job)
-        self.message.clear()
-        self._clear_files(self.tr("Listing the files of %1…").replace("%1", repo_id))
-        self.files_repo = repo_id
-
-        def work() -> tuple[list[RemoteGGUF], int]:
-            return hub.list_gguf_files(repo_id), gguf_file.available_ram()
-
-        self._files_job = self.background.run(
-            work,
-            lambda result: self._files_listed(repo_id, result),
-            lambda exc: self._files_failed(repo_id, exc),
-        )
-        self._update_busy()
-
-    def download_selected(self) -> None:
-        """Queue the selected file for download (or load it, if it is in the library)."""
-        f = self.selected_file()
-        if f is None or not f.complete:
-            return
-        local = self._local_path(f)
-        if local is not None:
-            self.load_requested.emit(str(local))
-            return
-        for row in self.downloads.rows.values():
-            item = row.item
-            if (
-                item.repo_id == f.repo_id
-                and list(item.filenames) == f.filenames
-                and item.state in (*ACTIVE, DownloadState.PAUSED)
-            ):
-                self.message.show_message(
-                    self.tr("%1 is already in the download queue.").replace("%1", f.name),
-                    action=(self.tr("Show downloads"), lambda: self.show_page(self.DOWNLOADS)),
-                )
-                return
-        try:
-            self.downloads.add(f.repo_id, f.filenames)
-        except Exception as exc:  # a bad repository id, a closed queue: say so
-            self.message.show_message(error_text(exc), "error")
-            return
-        self.message.show_message(
-            self.tr("Downloading %1 (%2) — follow it under Downloads.")
-            .replace("%1", f.name)
-            .replace("%2", format_size(f.size)),
-            action=(self.tr("Show downloads"), lambda: self.show_page(self.DOWNLOADS)),
-        )
-
-    def selected_file(self) -> RemoteGGUF | None:
-        item = self.files_tree.currentItem()
-        if item is None or not item.isSelected():
-            return None
-        index = self.files_tree.indexOfTopLevelItem(item)
-        return self.files[index] if 0 <= index < len(self.files) else None
-
-    def selected_repo(self) -> ModelSummary | None:
-        item = self.results_tree.currentItem()
-        if item is None or not item.isSelected():
-            return None
-        index = self.results_tree.indexOfTopLevelItem(item)
-        return self.results[index] if 0 <= index < len(self.results) else None
 
     def refresh_library(self) -> None:
         self.library.refresh()
@@ -397,188 +176,6 @@ class ModelsDialog(QDialog):
         """Pause running downloads (partial files stay for next time); call before exit."""
         self._save_state()
         self.downloads.shutdown()
-
-    # --- search --------------------------------------------------------------------------------
-
-    def _sort_changed(self) -> None:
-        self.settings.setValue("modelsDialog/sort", str(self.sort_box.currentData()))
-        if self._query is not None:
-            self.search()
-
-    def _searched(self, found: list[ModelSummary]) -> None:
-        self._search_job = None
-        self._update_busy()
-        self.results = list(found)
-        self.results_tree.clear()
-        for m in self.results:
-            name = m.repo_id
-            if m.gated:
-                name = self.tr("%1 (gated)").replace("%1", m.repo_id)
-            item = QTreeWidgetItem(
-                [
-                    name,
-                    format_params(m.parameter_count),
-                    format_count(m.downloads),
-                    format_count(m.likes),
-                    format_date(m.last_modified),
-                ]
-            )
-            for column in (1, 2, 3):
-                item.setTextAlignment(column, _RIGHT)
-            tip = [m.repo_id]
-            if m.architecture:
-                tip.append(self.tr("Architecture: %1").replace("%1", m.architecture))
-            if m.context_length:
-                tip.append(self.tr("Context length: %1").replace("%1", str(m.context_length)))
-            if m.gated:
-                tip.append(
-                    self.tr("Gated: accept its terms on huggingface.co and add your token to "
-                            "download it.")
-                )
-            item.setToolTip(0, "\n".join(tip))
-            self.results_tree.addTopLevelItem(item)
-        if not self.results:
-            text = (
-                self.tr("No GGUF models match “%1”.").replace("%1", self._query)
-                if self._query
-                else self.tr("No GGUF models found.")
-            )
-            self.message.show_message(text)
-
-    def _search_failed(self, exc: Exception) -> None:
-        self._search_job = None
-        self._update_busy()
-        self._show_error(exc, retry=self.search)
-
-    # --- files ---------------------------------------------------------------------------------
-
-    def _list_selected_repo(self) -> None:
-        self._select_timer.stop()
-        repo = self.selected_repo()
-        if repo is not None and (repo.repo_id != self.files_repo or not self.files):
-            self.list_files(repo.repo_id)
-
-    def _files_listed(self, repo_id: str, result: tuple[list[RemoteGGUF], int]) -> None:
-        self._files_job = None
-        self._update_busy()
-        self.files, self._available_ram = list(result[0]), result[1]
-        self.files_repo = repo_id
-        if self.files:
-            self.files_label.setText(
-                count_text(
-                    len(self.files), self.tr("1 GGUF model in %2"), self.tr("%1 GGUF models in %2")
-                ).replace("%2", repo_id)
-            )
-        else:
-            self.files_label.setText(self.tr("%1 has no GGUF files.").replace("%1", repo_id))
-        self._fill_files()
-        if self.files:
-            best = next(
-                (i for i, f in enumerate(self.files) if self._verdict(f)[0] != "won't fit"), 0
-            )
-            self.files_tree.setCurrentItem(self.files_tree.topLevelItem(best))  # type: ignore[arg-type]
-
-    def _files_failed(self, repo_id: str, exc: Exception) -> None:
-        self._files_job = None
-        self._update_busy()
-        self._clear_files(self.tr("Could not list the files of %1.").replace("%1", repo_id))
-        self.files_repo = None
-        self._show_error(exc, retry=lambda: self.list_files(repo_id))
-
-    def _verdict(self, f: RemoteGGUF) -> tuple[gguf_file.Verdict | None, int]:
-        need = gguf_file.estimate_memory(f.estimate(), self._n_ctx)
-        if self._available_ram <= 0:
-            return None, need
-        return gguf_file.fit_verdict(need, self._available_ram), need
-
-    def _fill_files(self) -> None:
-        selected = self.files_tree.currentIndex().row()
-        self.files_tree.clear()
-        for f in self.files:
-            verdict, need = self._verdict(f)
-            name = f.name
-            if f.split_count > 1:
-                if f.complete:
-                    name = self.tr("%1 (%2 parts)").replace("%1", f.name).replace(
-                        "%2", str(f.split_count)
-                    )
-                else:
-                    name = (
-                        self.tr("%1 (incomplete: %2 of %3 parts)")
-                        .replace("%1", f.name)
-                        .replace("%2", str(len(f.parts)))
-                        .replace("%3", str(f.split_count))
-                    )
-            local = self._local_path(f)
-            if local is not None:
-                name = self.tr("%1 — in your library").replace("%1", name)
-            item = QTreeWidgetItem(
-                [
-                    name,
-                    f.quant or "?",
-                    format_size(f.size),
-                    "~" + format_size(need),
-                    verdict_label(verdict) if verdict else "?",
-                ]
-            )
-            item.setToolTip(0, "\n".join(f.filenames))
-            for column in (2, 3):
-                item.setTextAlignment(column, _RIGHT)
-            tip = verdict_tooltip(verdict or "fits", need, self._available_ram, self._n_ctx)
-            if verdict is not None:
-                item.setForeground(4, verdict_color(verdict, self.palette()))
-                font = item.font(4)
-                font.setBold(True)
-                item.setFont(4, font)
-            item.setToolTip(3, tip)
-            item.setToolTip(4, tip)
-            if not f.complete:
-                item.setDisabled(True)
-                item.setToolTip(
-                    0, self.tr("Some parts of this split model are missing in the repository.")
-                )
-            self.files_tree.addTopLevelItem(item)
-        if 0 <= selected < self.files_tree.topLevelItemCount():
-            self.files_tree.setCurrentItem(self.files_tree.topLevelItem(selected))  # type: ignore[arg-type]
-        self._update_download_button()
-
-    def _clear_files(self, label: str) -> None:
-        self.files = []
-        self.files_tree.clear()
-        self.files_label.setText(label)
-        self._update_download_button()
-
-    def _set_files_header(self) -> None:
-        self.files_tree.setHeaderLabels(
-            [
-                self.tr("File"),
-                self.tr("Quant"),
-                self.tr("Size"),
-                self.tr("Memory at %1 tokens").replace("%1", f"{self._n_ctx:,}"),
-                self.tr("Fit"),
-            ]
-        )
-        for column in (2, 3):
-            self.files_tree.headerItem().setTextAlignment(column, _RIGHT)
-
-    def _local_path(self, f: RemoteGGUF) -> Path | None:
-        try:
-            path = library.repo_dir(f.repo_id) / f.parts[0].path
-        except library.LibraryError:
-            return None
-        return path if all((path.parent / Path(p.path).name).is_file() for p in f.parts) else None
-
-    def _update_download_button(self) -> None:
-        f = self.selected_file()
-        self.download_button.setEnabled(f is not None and f.complete)
-        if f is not None and self._local_path(f) is not None:
-            self.download_button.setText(self.tr("Load"))
-            self.download_button.setToolTip(self.tr("Already in your library: load it"))
-        else:
-            self.download_button.setText(self.tr("Download"))
-            self.download_button.setToolTip(
-                self.tr("Download the selected file into the library (or double-click it)")
-            )
 
     # --- downloads and library -------------------------------------------------------------
 
@@ -650,16 +247,6 @@ class ModelsDialog(QDialog):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_state()
         super().closeEvent(event)
-
-
-def _stretch_first(tree: QTreeWidget, right: tuple[int, ...] = ()) -> None:
-    header = tree.header()
-    header.setStretchLastSection(False)
-    header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-    for column in range(1, tree.columnCount()):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-    for column in right:
-        tree.headerItem().setTextAlignment(column, _RIGHT)
 
 
 def _int(value: object, default: int) -> int:

@@ -2,6 +2,114 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name></name>
+    <message>
+        <source>Search GGUF models, e.g. “qwen2.5 0.5b instruct” — press Enter</source>
+        <extracomment>How many repositories a search lists. Wait this long after the selection moves before listing a repository&apos;s files (arrow keys). the window&apos;s pages</extracomment>
+        <translation>搜索 GGUF 模型，例如“qwen2.5 0.5b instruct”——按 Enter 搜索</translation>
+    </message>
+    <message>
+        <source>Search the Hugging Face Hub</source>
+        <translation>搜索 Hugging Face Hub</translation>
+    </message>
+    <message>
+        <source>Most downloaded</source>
+        <translation>下载最多</translation>
+    </message>
+    <message>
+        <source>Most liked</source>
+        <translation>点赞最多</translation>
+    </message>
+    <message>
+        <source>Recently updated</source>
+        <translation>最近更新</translation>
+    </message>
+    <message>
+        <source>Sort by</source>
+        <translation>排序方式</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <source>Working…</source>
+        <translation>处理中…</translation>
+    </message>
+    <message>
+        <source>Repository</source>
+        <translation>仓库</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Likes</source>
+        <translation>点赞</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>更新时间</translation>
+    </message>
+    <message>
+        <source>Select a repository to see its GGUF files.</source>
+        <translation>选择一个仓库以查看其中的 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Memory is estimated from the file size and name, before downloading.</source>
+        <translation>所需内存是在下载前根据文件大小和文件名估算的。</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Listing the files of %1…</source>
+        <translation>正在列出 %1 中的文件…</translation>
+    </message>
+    <message>
+        <source>%1 is already in the download queue.</source>
+        <translation>%1 已在下载队列中。</translation>
+    </message>
+    <message>
+        <source>Show downloads</source>
+        <translation>查看下载</translation>
+    </message>
+    <message>
+        <source>Downloading %1 (%2) — follow it under Downloads.</source>
+        <translation>正在下载 %1（%2）——可在“下载”中查看进度。</translation>
+    </message>
+    <message>
+        <source>%1 (gated)</source>
+        <translation>%1（受限）</translation>
+    </message>
+    <message>
+        <source>Architecture: %1</source>
+        <translation>架构：%1</translation>
+    </message>
+    <message>
+        <source>Context length: %1</source>
+        <translation>上下文长度：%1</translation>
+    </message>
+    <message>
+        <source>Gated: accept its terms on huggingface.co and add your token to download it.</source>
+        <translation>受限模型：请先在 huggingface.co 上接受它的使用条款，并添加你的令牌，才能下载。</translation>
+    </message>
+    <message>
+        <source>No GGUF models match “%1”.</source>
+        <translation>没有与“%1”匹配的 GGUF 模型。</translation>
+    </message>
+    <message>
+        <source>No GGUF models found.</source>
+        <translation>没有找到 GGUF 模型。</translation>
+    </message>
+</context>
+<context>
     <name>AdvancedSamplingTab</name>
     <message>
         <source>DRY multiplier:</source>
@@ -968,6 +1076,77 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     </message>
 </context>
 <context>
+    <name>HubFiles</name>
+    <message>
+        <source>1 GGUF model in %2</source>
+        <translation>%2 中有 1 个 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>%1 GGUF models in %2</source>
+        <translation>%2 中有 %1 个 GGUF 模型</translation>
+    </message>
+    <message>
+        <source>%1 has no GGUF files.</source>
+        <translation>%1 中没有 GGUF 文件。</translation>
+    </message>
+    <message>
+        <source>Could not list the files of %1.</source>
+        <translation>无法列出 %1 中的文件。</translation>
+    </message>
+    <message>
+        <source>%1 (%2 parts)</source>
+        <translation>%1（%2 个部分）</translation>
+    </message>
+    <message>
+        <source>%1 (incomplete: %2 of %3 parts)</source>
+        <translation>%1（不完整：%3 个部分中只有 %2 个）</translation>
+    </message>
+    <message>
+        <source>%1 — in your library</source>
+        <translation>%1——已在你的模型库中</translation>
+    </message>
+    <message>
+        <source>Some parts of this split model are missing in the repository.</source>
+        <translation>这个分卷模型的某些部分在仓库中缺失。</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Quant</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Memory at %1 tokens</source>
+        <translation>%1 个词元时的内存</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>能否运行</translation>
+    </message>
+    <message>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>Already in your library: load it</source>
+        <translation>已在你的模型库中：直接加载</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download the selected file into the library (or double-click it)</source>
+        <translation>把选中的文件下载到模型库（或双击它）</translation>
+    </message>
+</context>
+<context>
     <name>InspectorPanel</name>
     <message>
         <source>Select a token of a reply (in the chat or the timeline) to see the candidates the model weighed and what the sampler did with them.</source>
@@ -1851,7 +2030,7 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <name>ModelsDialog</name>
     <message>
         <source>Models</source>
-        <extracomment>How many repositories a search lists. Wait this long after the selection moves before listing a repository&apos;s files (arrow keys). a local .gguf file the user chose to load</extracomment>
+        <extracomment>a local .gguf file the user chose to load</extracomment>
         <translation>模型</translation>
     </message>
     <message>
@@ -1877,170 +2056,6 @@ Entropy: how spread out its choices were at that step (in bits).</source>
     <message>
         <source>Close</source>
         <translation>关闭</translation>
-    </message>
-    <message>
-        <source>Search GGUF models, e.g. “qwen2.5 0.5b instruct” — press Enter</source>
-        <translation>搜索 GGUF 模型，例如“qwen2.5 0.5b instruct”——按 Enter 搜索</translation>
-    </message>
-    <message>
-        <source>Search the Hugging Face Hub</source>
-        <translation>搜索 Hugging Face Hub</translation>
-    </message>
-    <message>
-        <source>Most downloaded</source>
-        <translation>下载最多</translation>
-    </message>
-    <message>
-        <source>Most liked</source>
-        <translation>点赞最多</translation>
-    </message>
-    <message>
-        <source>Recently updated</source>
-        <translation>最近更新</translation>
-    </message>
-    <message>
-        <source>Sort by</source>
-        <translation>排序方式</translation>
-    </message>
-    <message>
-        <source>Search</source>
-        <translation>搜索</translation>
-    </message>
-    <message>
-        <source>Working…</source>
-        <translation>处理中…</translation>
-    </message>
-    <message>
-        <source>Repository</source>
-        <translation>仓库</translation>
-    </message>
-    <message>
-        <source>Parameters</source>
-        <translation>参数量</translation>
-    </message>
-    <message>
-        <source>Likes</source>
-        <translation>点赞</translation>
-    </message>
-    <message>
-        <source>Updated</source>
-        <translation>更新时间</translation>
-    </message>
-    <message>
-        <source>Select a repository to see its GGUF files.</source>
-        <translation>选择一个仓库以查看其中的 GGUF 文件。</translation>
-    </message>
-    <message>
-        <source>Memory is estimated from the file size and name, before downloading.</source>
-        <translation>所需内存是在下载前根据文件大小和文件名估算的。</translation>
-    </message>
-    <message>
-        <source>Download</source>
-        <translation>下载</translation>
-    </message>
-    <message>
-        <source>Listing the files of %1…</source>
-        <translation>正在列出 %1 中的文件…</translation>
-    </message>
-    <message>
-        <source>%1 is already in the download queue.</source>
-        <translation>%1 已在下载队列中。</translation>
-    </message>
-    <message>
-        <source>Show downloads</source>
-        <translation>查看下载</translation>
-    </message>
-    <message>
-        <source>Downloading %1 (%2) — follow it under Downloads.</source>
-        <translation>正在下载 %1（%2）——可在“下载”中查看进度。</translation>
-    </message>
-    <message>
-        <source>%1 (gated)</source>
-        <translation>%1（受限）</translation>
-    </message>
-    <message>
-        <source>Architecture: %1</source>
-        <translation>架构：%1</translation>
-    </message>
-    <message>
-        <source>Context length: %1</source>
-        <translation>上下文长度：%1</translation>
-    </message>
-    <message>
-        <source>Gated: accept its terms on huggingface.co and add your token to download it.</source>
-        <translation>受限模型：请先在 huggingface.co 上接受它的使用条款，并添加你的令牌，才能下载。</translation>
-    </message>
-    <message>
-        <source>No GGUF models match “%1”.</source>
-        <translation>没有与“%1”匹配的 GGUF 模型。</translation>
-    </message>
-    <message>
-        <source>No GGUF models found.</source>
-        <translation>没有找到 GGUF 模型。</translation>
-    </message>
-    <message>
-        <source>1 GGUF model in %2</source>
-        <translation>%2 中有 1 个 GGUF 模型</translation>
-    </message>
-    <message>
-        <source>%1 GGUF models in %2</source>
-        <translation>%2 中有 %1 个 GGUF 模型</translation>
-    </message>
-    <message>
-        <source>%1 has no GGUF files.</source>
-        <translation>%1 中没有 GGUF 文件。</translation>
-    </message>
-    <message>
-        <source>Could not list the files of %1.</source>
-        <translation>无法列出 %1 中的文件。</translation>
-    </message>
-    <message>
-        <source>%1 (%2 parts)</source>
-        <translation>%1（%2 个部分）</translation>
-    </message>
-    <message>
-        <source>%1 (incomplete: %2 of %3 parts)</source>
-        <translation>%1（不完整：%3 个部分中只有 %2 个）</translation>
-    </message>
-    <message>
-        <source>%1 — in your library</source>
-        <translation>%1——已在你的模型库中</translation>
-    </message>
-    <message>
-        <source>Some parts of this split model are missing in the repository.</source>
-        <translation>这个分卷模型的某些部分在仓库中缺失。</translation>
-    </message>
-    <message>
-        <source>File</source>
-        <translation>文件</translation>
-    </message>
-    <message>
-        <source>Quant</source>
-        <translation>量化</translation>
-    </message>
-    <message>
-        <source>Size</source>
-        <translation>大小</translation>
-    </message>
-    <message>
-        <source>Memory at %1 tokens</source>
-        <translation>%1 个词元时的内存</translation>
-    </message>
-    <message>
-        <source>Fit</source>
-        <translation>能否运行</translation>
-    </message>
-    <message>
-        <source>Load</source>
-        <translation>加载</translation>
-    </message>
-    <message>
-        <source>Already in your library: load it</source>
-        <translation>已在你的模型库中：直接加载</translation>
-    </message>
-    <message>
-        <source>Download the selected file into the library (or double-click it)</source>
-        <translation>把选中的文件下载到模型库（或双击它）</translation>
     </message>
     <message>
         <source>Downloads (%1)</source>
