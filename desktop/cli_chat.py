@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from desktop import APP_NAME
-from desktop.cli_common import _add_model_args, _help, _limited, _load_engine
+from desktop.cli_common import _add_model_args, _help, _limited, _load_engine, converse
 from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
-from desktop.core.errors import TokenscopeError, UsageError
+from desktop.core.errors import UsageError
 
 
 def _grammar(args: argparse.Namespace) -> str:
@@ -206,43 +206,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     )
     printer = _Printer(sys.stdout, color)
-    trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
     try:
-        if args.prompt:
-            _run_turn(session, " ".join(args.prompt), printer, trace_out, args.verbose)
-            return 0
-        print(
-            f"{APP_NAME} chat with {engine.name}. Ctrl+C stops a reply, Ctrl+D or /quit "
-            "exits, /reset starts over.",
-            file=sys.stderr,
-        )
-        while True:
-            try:
-                line = input("> ")
-            except EOFError:
-                print(file=sys.stderr)
-                return 0
-            except KeyboardInterrupt:
-                print(file=sys.stderr)
-                continue
-            if line.strip() in ("/quit", "/exit"):
-                return 0
-            if line.strip() == "/reset":
-                session.reset()
-                print("[a new conversation]", file=sys.stderr)
-                continue
-            if line.strip():
-                try:
-                    _run_turn(session, line, printer, trace_out, args.verbose)
-                except TokenscopeError as exc:
-                    print(f"tokenscope: {exc}", file=sys.stderr)
+        return converse(args, session, _run_turn, printer, f"{APP_NAME} chat with {engine.name}")
     finally:
-        if trace_out is not None:
-            trace_out.close()
         engine.close()
-        if store is not None and session.conversation.id is not None:
-            print(f"Saved as conversation {session.conversation.id} "
-                  f"(tokenscope chats show {session.conversation.id})", file=sys.stderr)
 
 
 def add_chat_parser(sub: argparse._SubParsersAction) -> None:

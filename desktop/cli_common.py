@@ -86,3 +86,47 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
         "--gpu-layers", type=_gpu_layers, default="auto",
         help="layers to offload to the GPU: auto (all if the model fits, else none), -1 (all), N",
     )
+
+
+def converse(
+    args: argparse.Namespace, session: Any, turn: Callable[..., Any], printer: Any,
+    greeting: str,
+) -> int:
+    """A chat in the terminal: one turn for ``args.prompt``, else a loop reading lines
+    (Ctrl+D or /quit exits, /reset starts a new conversation, Ctrl+C stops a reply).
+    ``turn(session, text, printer, trace_out, verbose)`` runs one turn; ``--trace`` is
+    opened here. Says where the conversation was saved, if it was."""
+    trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
+    try:
+        if args.prompt:
+            turn(session, " ".join(args.prompt), printer, trace_out, args.verbose)
+            return 0
+        print(f"{greeting}. Ctrl+C stops a reply, Ctrl+D or /quit exits, /reset starts over.",
+              file=sys.stderr)
+        while True:
+            try:
+                line = input("> ")
+            except EOFError:
+                print(file=sys.stderr)
+                return 0
+            except KeyboardInterrupt:
+                print(file=sys.stderr)
+                continue
+            if line.strip() in ("/quit", "/exit"):
+                return 0
+            if line.strip() == "/reset":
+                session.reset()
+                print("[a new conversation]", file=sys.stderr)
+                continue
+            if line.strip():
+                try:
+                    turn(session, line, printer, trace_out, args.verbose)
+                except TokenscopeError as exc:
+                    print(f"tokenscope: {exc}", file=sys.stderr)
+    finally:
+        if trace_out is not None:
+            trace_out.close()
+        conv_id = session.conversation.id
+        if getattr(session, "store", None) is not None and conv_id is not None:
+            print(f"Saved as conversation {conv_id} (tokenscope chats show {conv_id})",
+                  file=sys.stderr)

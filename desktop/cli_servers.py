@@ -228,36 +228,6 @@ def cmd_remote_chat(args: argparse.Namespace, settings: Any, printer_class: Any)
     color = {"always": True, "never": False}.get(
         args.color, sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     printer = printer_class(sys.stdout, color)
-    trace_out = open(args.trace, "w", encoding="utf-8") if args.trace else None  # noqa: SIM115
-    try:
-        if args.prompt:
-            _turn(session, " ".join(args.prompt), printer, trace_out, args.verbose)
-            return 0
-        print(f"Chat with {session.name}. Ctrl+C stops a reply, Ctrl+D or /quit exits, "
-              "/reset starts over.", file=sys.stderr)
-        while True:
-            try:
-                line = input("> ")
-            except EOFError:
-                print(file=sys.stderr)
-                return 0
-            except KeyboardInterrupt:
-                print(file=sys.stderr)
-                continue
-            if line.strip() in ("/quit", "/exit"):
-                return 0
-            if line.strip() == "/reset":
-                session.reset()
-                print("[a new conversation]", file=sys.stderr)
-                continue
-            if line.strip():
-                try:
-                    _turn(session, line, printer, trace_out, args.verbose)
-                except TokenscopeError as exc:
-                    print(f"tokenscope: {exc}", file=sys.stderr)
-    finally:
-        if trace_out is not None:
-            trace_out.close()
-        if store is not None and session.conversation.id is not None:
-            print(f"Saved as conversation {session.conversation.id} "
-                  f"(tokenscope chats show {session.conversation.id})", file=sys.stderr)
+    from desktop.cli_common import converse
+
+    return converse(args, session, _turn, printer, f"Chat with {session.name}")
