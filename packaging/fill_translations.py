@@ -4,10 +4,11 @@
         resources/translations/zh_CN.d
 
 A third argument names the .ts as it was before lupdate ran: a string whose class changed
-keeps its translation. Each JSON file maps a context (the class that calls ``self.tr``) to {source: translation};
-the key "*" applies to every context. Features keep their strings' translations in their own
-file, so that several branches can add strings without editing the same .ts by hand: run
-``bash packaging/update_translations.sh`` after a merge and the .ts is rebuilt losslessly.
+keeps its translation. Each JSON file maps a context (the class that calls ``self.tr``) to
+{source: translation}; the key "*" applies to every context. Features keep their strings'
+translations in their own file, so that several branches can add strings without editing
+the same .ts by hand: run ``bash packaging/update_translations.sh`` after a merge and the
+.ts is rebuilt losslessly.
 Prints the messages still unfinished (exit 1 if any).
 """
 

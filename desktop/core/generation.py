@@ -35,6 +35,11 @@ from .thinking import ThinkingBudget
 from .trace import StepTrace
 
 _LN2 = math.log(2.0)
+#: The range of the maximum logit in which ``exp(logits)`` is summed without subtracting
+#: the maximum first: float32 neither overflows (e^60 times a million-token vocabulary,
+#: times a logit, stays far below 3.4e38) nor loses a term that matters (what underflows is
+#: more than 47 nats below the maximum: < 1e-20 of the sum each).
+_EXP_DIRECT = (-40.0, 60.0)
 #: Evaluate the chosen token on a helper thread while its event is handled (the consumer's
 #: work -- UI signals, saving -- overlaps llama.cpp's decode). False: strictly in turn.
 #: None: only when the machine has a core to spare beyond llama.cpp's threads (on 2 cores
@@ -188,10 +193,15 @@ class Tracer:
         m = float(cand_logits[0])  # the maximum logit
 
         # the raw model distribution: log-sum-exp and entropy over the whole vocabulary
-        np.subtract(x, np.float32(m), out=buf)
-        np.exp(buf, out=buf)
+        if _EXP_DIRECT[0] <= m <= _EXP_DIRECT[1]:  # one pass less (~0.1 ms on 262k logits)
+            np.exp(x, out=buf)
+            shift = 0.0
+        else:
+            np.subtract(x, np.float32(m), out=buf)
+            np.exp(buf, out=buf)
+            shift = m
         z = float(buf.sum())
-        lse = m + math.log(z)
+        lse = shift + math.log(z)
         entropy = max(0.0, (lse - float(np.dot(buf, x)) / z) / _LN2)
 
         notes: dict[str, Any] | None = None

@@ -4,6 +4,7 @@ stop/cancel/EOG behave, and the stream never shows a broken character."""
 from __future__ import annotations
 
 import codecs
+import math
 import threading
 
 import numpy as np
@@ -78,7 +79,16 @@ def test_traces_are_truthful(tiny_engine: Engine) -> None:
         assert 0.0 <= t.entropy <= np.log2(tiny_engine.n_vocab) + 1e-6
 
 
-def test_entropy_and_p_model_match_the_full_softmax(tiny_engine: Engine) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["exp-direct", "max-subtracted"])
+def test_entropy_and_p_model_match_the_full_softmax(
+    tiny_engine: Engine, direct: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # both ways of summing exp(logits): directly (the usual range of the maximum logit)
+    # and with the maximum subtracted first (outside it)
+    from desktop.core import generation
+
+    bounds = (-math.inf, math.inf) if direct else (math.inf, -math.inf)
+    monkeypatch.setattr(generation, "_EXP_DIRECT", bounds)
     prompt = tiny_engine.tokenize("Tokens are pieces", add_bos=True)
     tiny_engine.eval_prompt(prompt)
     x = tiny_engine.logits().astype(np.float64)
