@@ -233,7 +233,8 @@ def bench_model(model: Path, args: argparse.Namespace, bench_bin: str | None) ->
     llm = llama_cpp.Llama(model_path=str(model), n_ctx=args.ctx, n_threads=args.threads,
                           n_threads_batch=args.threads, verbose=False)
     gen_prompt = engine.tokenize(GEN_PROMPT, add_bos=engine.add_bos)
-    pp = pp_tokens(lambda t: engine.tokenize(t, add_bos=engine.add_bos))
+    pp = pp_tokens(lambda t: engine.tokenize(t, add_bos=engine.add_bos),
+                   min(512, args.ctx - 1))
     print(f"\n## {model.name}: {engine.n_vocab:,}-token vocabulary, {args.threads} threads, "
           f"n_ctx {args.ctx}, {args.rounds} rounds, tg{args.tokens} after a "
           f"{len(gen_prompt)}-token prompt, pp{len(pp)}", flush=True)

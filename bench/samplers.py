@@ -5,7 +5,7 @@ Measures ``Tracer.step`` alone (the sampling and tracing after each decode, not 
 on the logits of a real prompt, and whole-generation tokens/s, runs alternating in one
 process. Ratios, not assertions: the machine is noisy.
 
-    .venv/bin/python bench/samplers.py [--steps 200] [--runs 3]
+    .venv/bin/python bench/samplers.py [MODEL.gguf ...] [--steps 200] [--runs 3]
 """
 
 from __future__ import annotations
@@ -54,13 +54,16 @@ def gen_tps(engine: Engine, s: SamplerSettings, tokens: int) -> float:
     return done.gen_tokens_per_second
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("models", nargs="*", help=".gguf files (default: SmolLM2-135M, Gemma 3 270M)")
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--tokens", type=int, default=96)
-    args = ap.parse_args()
-    for name, path in (("SmolLM2-135M", smollm2_path()), ("Gemma 3 270M", gemma3_path())):
+    args = ap.parse_args(argv)
+    models = [(Path(m).name, Path(m)) for m in args.models] or [
+        ("SmolLM2-135M", smollm2_path()), ("Gemma 3 270M", gemma3_path())]
+    for name, path in models:
         with Engine(path, LoadOptions(n_ctx=1024, n_threads=2)) as engine:
             print(f"\n{name} (vocabulary {engine.n_vocab:,})")
             print(f"{'chain':36} {'sampling ms/token':>18} {'generation tok/s':>17}")

@@ -85,15 +85,23 @@ def run_until(app: object, done: object, timeout: float) -> None:
     check = QTimer()
     check.setInterval(10)
     deadline = time.monotonic() + timeout
+    failed: list[BaseException] = []
 
     def poll() -> None:
-        if done() or time.monotonic() > deadline:  # type: ignore[operator]
+        try:
+            finished = done() or time.monotonic() > deadline  # type: ignore[operator]
+        except BaseException as exc:  # Qt would print it and poll again, forever
+            failed.append(exc)
+            finished = True
+        if finished:
             loop.quit()
 
     check.timeout.connect(poll)
     check.start()
     loop.exec()
     check.stop()
+    if failed:
+        raise failed[0]
 
 
 def launch_child(model: str, threads: int | None) -> dict[str, float]:
@@ -122,11 +130,11 @@ def launch_child(model: str, threads: int | None) -> dict[str, float]:
     QTimer.singleShot(0, lambda: opened.append(time.time()))
     beat = Heartbeat()
     beat.start()
-    run_until(app, lambda: window.engine is not None and not window.loading, 300)
+    run_until(app, lambda: window.state.engine is not None and not window.state.loading, 300)
     loaded = time.time()
     beats = list(beat.beats)
     gaps = beat.stop()
-    ok = window.engine is not None
+    ok = window.state.engine is not None
     window.close()
     worst = max(range(len(gaps)), key=gaps.__getitem__) if gaps else 0
     # when the longest stall began, on the wall clock (beats are perf_counter times)
@@ -229,12 +237,12 @@ def main(argv: list[str] | None = None) -> int:
         worst = max(worst, max(gaps))
 
     # the inspector: show tokens of the last reply one after another (a click each)
-    reply = window.last_reply()
+    reply = window.state.last_reply()
     assert reply is not None
     picks = list(range(0, len(reply.traces), max(1, len(reply.traces) // 20)))
     beat.start()
     for i in picks:
-        window.select_token(reply.id, i)
+        window.state.select_token(reply.id, i)
         run_until(app, lambda: False, 0.05)
     gaps = beat.stop()
     print(f"{'inspector, per token':22}{max(gaps):>8.1f}ms{p99(gaps):>8.1f}ms{len(gaps):>8}"
@@ -242,13 +250,13 @@ def main(argv: list[str] | None = None) -> int:
     worst = max(worst, max(gaps))
 
     # stream a reply in heat mode while the inspector shows a token
-    window.select_token(reply.id, len(reply.traces) // 2)
+    window.state.select_token(reply.id, len(reply.traces) // 2)
     window.composer.set_text(PROMPT)
     beat.start()
     window.composer.edit.submit.emit()
-    run_until(app, lambda: not window.generating, 600)
+    run_until(app, lambda: not window.state.generating, 600)
     gaps = beat.stop()
-    last = window.last_reply()
+    last = window.state.last_reply()
     assert last is not None
     tps = float(last.stats.get("gen_tps") or 0.0)
     print(f"{'streaming + inspector':22}{max(gaps):>8.1f}ms{p99(gaps):>8.1f}ms{len(gaps):>8}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,39 @@ def softmax(logits: LogitArray) -> npt.NDArray[np.float32]:
     e = np.exp(logits - top, dtype=np.float32)
     e /= e.sum(dtype=np.float32)
     return e
+
+
+_LN2 = math.log(2.0)
+#: The range of the maximum logit in which ``exp(logits)`` is summed without subtracting
+#: the maximum first: float32 neither overflows (e^60 times a million-token vocabulary,
+#: times a logit, stays far below 3.4e38) nor loses a term that matters (what underflows is
+#: more than 47 nats below the maximum: < 1e-20 of the sum each).
+_EXP_DIRECT = (-40.0, 60.0)
+
+
+def lse_entropy(
+    x: LogitArray, m: float, buf: LogitArray | None = None
+) -> tuple[float, float]:
+    """Log-sum-exp of the logits ``x`` (shape (n_vocab,), float32) in nats, and the
+    entropy of ``softmax(x)`` in bits: ``H = (lse - sum(p * x)) / ln 2``. ``m`` is the
+    maximum logit; ``buf``, optional scratch space shaped like ``x``.
+
+    float32 exp and sums, as llama.cpp's ``llama_sampler_softmax_impl`` computes a softmax;
+    where the maximum logit allows (almost always) the exps are summed directly, one pass
+    over the vocabulary less (~0.1 ms on 262k logits). Generation and scoring both use it,
+    so a scored token gets exactly its trace's numbers.
+    """
+    buf = np.empty_like(x) if buf is None else buf
+    if _EXP_DIRECT[0] <= m <= _EXP_DIRECT[1]:
+        np.exp(x, out=buf)
+        shift = 0.0
+    else:
+        np.subtract(x, np.float32(m), out=buf)
+        np.exp(buf, out=buf)
+        shift = m
+    z = float(buf.sum())
+    lse = shift + math.log(z)
+    return lse, max(0.0, (lse - float(np.dot(buf, x)) / z) / _LN2)
 
 
 def top_indices(x: LogitArray, k: int, groups: int = 32) -> npt.NDArray[np.intp]:

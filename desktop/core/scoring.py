@@ -40,11 +40,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .candidates import lse_entropy, top_indices
 from .chat import ChatTemplate, Message, RenderedPrompt
 from .engine import Engine
 from .errors import ContextOverflowError, TokenscopeError
 from .prompt import tokenize_prompt
-from .sampling import top_indices
 from .trace import piece_text
 
 _LN2 = math.log(2.0)
@@ -280,11 +280,7 @@ def row_stats(
     log-sum-exp, the top ``n_top`` ids, their probabilities). The same arithmetic as
     ``generation.Tracer.step`` (float32 exp and sums, as the trace records), so a token
     scored in exact mode gets its trace's numbers."""
-    m = float(x.max())
-    e = np.exp(x - np.float32(m), dtype=np.float32)
-    z = float(e.sum())
-    lse = m + math.log(z)
-    entropy = max(0.0, (lse - float(np.dot(e, x)) / z) / _LN2)
+    lse, entropy = lse_entropy(x, float(x.max()))
     logit = float(x[token])
     rank = int(np.count_nonzero(x > logit)) + 1
     idx = top_indices(x, n_top)

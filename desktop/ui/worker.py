@@ -201,4 +201,7 @@ def load_engine(
         check_build_once()
     report(QCoreApplication.translate("Worker", "Loading %1…").replace("%1", Path(path).name))
     engine = Engine(path, options)
+    if not engine.chat_template:
+        # choosing llama.cpp's built-in format looks at every token: here, not in the UI
+        engine.control_token_texts()
     return engine, backend.build_info().to_dict()

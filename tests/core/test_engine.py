@@ -66,6 +66,10 @@ def test_prompt_longer_than_context_is_a_clear_error(tiny_model) -> None:
     try:
         with pytest.raises(ContextOverflowError, match="context window holds 64"):
             e.eval_prompt(list(range(10, 90)))
+        # exactly n_ctx tokens leave no room for the reply: the message counts that token
+        with pytest.raises(ContextOverflowError, match=r"needs 65 tokens .* holds 64"):
+            e.eval_prompt(list(range(10, 74)))
+        assert e.eval_prompt(list(range(10, 73))).n_evaluated == 63
     finally:
         e.close()
 

@@ -85,10 +85,10 @@ def test_entropy_and_p_model_match_the_full_softmax(
 ) -> None:
     # both ways of summing exp(logits): directly (the usual range of the maximum logit)
     # and with the maximum subtracted first (outside it)
-    from desktop.core import generation
+    from desktop.core import candidates
 
     bounds = (-math.inf, math.inf) if direct else (math.inf, -math.inf)
-    monkeypatch.setattr(generation, "_EXP_DIRECT", bounds)
+    monkeypatch.setattr(candidates, "_EXP_DIRECT", bounds)
     prompt = tiny_engine.tokenize("Tokens are pieces", add_bos=True)
     tiny_engine.eval_prompt(prompt)
     x = tiny_engine.logits().astype(np.float64)

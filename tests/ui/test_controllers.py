@@ -176,6 +176,41 @@ def test_the_models_controller_loads_a_model_into_the_state(
     assert parts.state.engine is None
 
 
+@pytest.mark.slow
+def test_loading_a_model_without_a_template_never_walks_its_vocabulary_in_the_ui(
+    qtbot: Any, parts: Parts, store: Any, gemma3: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gemma 3 270M has no chat template: choosing llama.cpp's built-in format reads the
+    attributes of all 262k tokens (~0.1-0.2 s). That happens in the loading thread; the UI
+    thread, which shows the model when it is ready, must not do it (it froze the window for
+    120 ms)."""
+    import threading
+
+    import llama_cpp
+
+    ui_thread = threading.get_ident()
+    calls = {"ui": 0, "other": 0}
+    real = llama_cpp.llama_vocab_get_attr
+
+    def counted(vocab: Any, token: int) -> int:
+        calls["ui" if threading.get_ident() == ui_thread else "other"] += 1
+        return real(vocab, token)
+
+    monkeypatch.setattr(llama_cpp, "llama_vocab_get_attr", counted)
+    page = CentralStack(store, parts.parent)
+    models = Models(parts.state, parts.history, parts.vocab, store, parts.threads, page,
+                    parts.parent, probe_build=False)
+    parts.state.current = parts.history.make_conversation("")
+    models.load(gemma3)
+    qtbot.waitUntil(lambda: parts.state.session is not None, timeout=TIMEOUT)
+    session = parts.state.session
+    assert session is not None and "'gemma'" in session.template.name  # by markers
+    assert calls["other"] >= 262_144  # the walk happened, in the loader
+    assert calls["ui"] < 1000
+    parts.threads.wait_all()
+    models.release()
+
+
 # --- actions -----------------------------------------------------------------------------
 
 
