@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Build llama.cpp's own llama-bench from the very llama.cpp that the installed
-# llama-cpp-python was built from, with the same -DGGML_* flags as packaging/install.sh,
-# and cache it. Prints the path of the llama-bench binary on stdout (everything else goes
-# to stderr), so:   LLAMA_BENCH=$(bash bench/native.sh)
+# Build llama.cpp's own llama-bench (or llama-server) from the very llama.cpp that the
+# installed llama-cpp-python was built from, with the same -DGGML_* flags as
+# packaging/install.sh, and cache it. Prints the path of the binary on stdout (everything
+# else goes to stderr), so:   LLAMA_BENCH=$(bash bench/native.sh)
+#                             export TOKENSCOPE_LLAMA_SERVER=$(bash bench/native.sh --server)
+# (llama-server: the remote-server tests against llama.cpp's own server use it.)
 #
-#   bash bench/native.sh [--rebuild]
+#   bash bench/native.sh [--server] [--rebuild]
 #
 # Source: the llama-cpp-python sdist of the installed version (pip download --no-deps
 # --no-binary :all: llama-cpp-python==VERSION), its vendor/llama.cpp.
@@ -17,7 +19,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 REBUILD=0
-[ "${1:-}" = --rebuild ] && REBUILD=1
+TARGET=llama-bench
+for arg in "$@"; do
+  case "$arg" in
+    --rebuild) REBUILD=1 ;;
+    --server) TARGET=llama-server ;;
+    *) echo "native.sh: unknown argument $arg (--server, --rebuild)" >&2; exit 2 ;;
+  esac
+done
 say() { printf '==> %s\n' "$*" >&2; }
 
 PY=${PYTHON:-}
@@ -50,9 +59,12 @@ CMAKE="$CMAKE ${TOKENSCOPE_CMAKE_ARGS:-}"
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/tokenscope/native
 KEY=$(printf '%s|%s|%s' "$VERSION" "$CMAKE" "$ARCH" | cksum | cut -d' ' -f1)
 DIR="$CACHE/$VERSION-$KEY"
-BIN="$DIR/build/bin/llama-bench"
+BUILD="$DIR/build"
+SERVER=OFF
+if [ "$TARGET" = llama-server ]; then BUILD="$DIR/build-server"; SERVER=ON; fi
+BIN="$BUILD/bin/$TARGET"
 if [ "$REBUILD" = 0 ] && [ -x "$BIN" ]; then
-  say "cached: llama-bench of llama-cpp-python $VERSION ($CMAKE)"
+  say "cached: $TARGET of llama-cpp-python $VERSION ($CMAKE)"
   echo "$BIN"
   exit 0
 fi
@@ -64,22 +76,22 @@ if [ ! -f "$SDIST" ]; then
   mkdir -p "$SDIST_DIR"
   "$PY" -m pip download -q --no-deps --no-binary :all: -d "$SDIST_DIR" "llama-cpp-python==$VERSION" >&2
 fi
-rm -rf "$DIR"
+rm -rf "$BUILD" "$DIR/llama_cpp_python-$VERSION"
 mkdir -p "$DIR"
 tar -xzf "$SDIST" -C "$DIR"
 SRC="$DIR/llama_cpp_python-$VERSION/vendor/llama.cpp"
 [ -f "$SRC/CMakeLists.txt" ] || { echo "native.sh: no vendor/llama.cpp in the sdist" >&2; exit 1; }
 
-say "Building llama-bench (llama-cpp-python $VERSION, $BACKEND): $CMAKE"
+say "Building $TARGET (llama-cpp-python $VERSION, $BACKEND): $CMAKE"
 GEN=()
 command -v ninja >/dev/null 2>&1 && GEN=(-G Ninja)
 # shellcheck disable=SC2086
-cmake -S "$SRC" -B "$DIR/build" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
-  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF \
+cmake -S "$SRC" -B "$BUILD" "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON \
+  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=$SERVER \
   -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF $CMAKE >&2
-cmake --build "$DIR/build" --target llama-bench -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}" >&2
+cmake --build "$BUILD" --target "$TARGET" -j "${CMAKE_BUILD_PARALLEL_LEVEL:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}" >&2
 # keep the binary and its libraries, drop the sources and objects
-find "$DIR/build" -name '*.o' -delete
+find "$BUILD" -name '*.o' -delete
 rm -rf "$DIR/llama_cpp_python-$VERSION"
 [ -x "$BIN" ] || { echo "native.sh: the build did not produce $BIN" >&2; exit 1; }
 echo "$CMAKE" > "$DIR/cmake-flags.txt"

@@ -220,6 +220,11 @@ def cmd_remote_chat(args: argparse.Namespace, settings: Any, printer_class: Any)
     max_tokens = -1 if args.max_tokens == -1 else int(args.max_tokens)
     session = RemoteChatSession(client, model, settings, system=args.system or None,
                                 max_tokens=max_tokens, store=store)
+    not_applied = session.not_applied()
+    if not_applied:
+        print(f"tokenscope: warning: {client.server.kind_label} does not read these sampler "
+              f"settings; the reply is sampled without them: {', '.join(not_applied)}",
+              file=sys.stderr)
     if conversation is not None:
         session.conversation = conversation
     elif store is not None:

@@ -29,9 +29,10 @@ from .chat import Message
 from .engine import EvalStats
 from .errors import TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
+from .remote_sampling import sampling_request
 from .remote_trace import RemoteVocab, completion_entries, step_from_logprobs
 from .sampling import SamplerSettings
-from .servers import LLAMA_SAMPLER_FIELDS, Server
+from .servers import Server
 from .trace import StepTrace
 
 #: seconds to wait for a connection, and between two streamed chunks
@@ -163,27 +164,11 @@ class RemoteClient:
 
     def _sampling(self, settings: SamplerSettings, max_tokens: int, stop: Sequence[str]
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
-        args: dict[str, Any] = {
-            "temperature": max(0.0, settings.temperature),
-            "top_p": settings.top_p,
-            "presence_penalty": settings.presence_penalty,
-            "frequency_penalty": settings.frequency_penalty,
-        }
-        if max_tokens > 0:
-            args["max_tokens"] = max_tokens
-        if settings.seed is not None:
-            args["seed"] = settings.seed
-        if stop:
-            args["stop"] = list(stop)[:4]
-        extra: dict[str, Any] = {}
-        if self.server.kind in LLAMA_SAMPLER_FIELDS:
-            extra.update(top_k=settings.top_k, min_p=settings.min_p)
-            # vLLM names llama.cpp's repeat_penalty after Hugging Face's
-            penalty = "repetition_penalty" if self.server.kind == "vllm" else "repeat_penalty"
-            extra[penalty] = settings.repeat_penalty
+        request = sampling_request(self.server.kind, settings, max_tokens, stop)
+        extra = dict(request.extra)
         if self.server.kind == "llama-server" and self.server.top_logprobs:
             extra["n_probs"] = self.server.top_logprobs
-        return args, extra
+        return request.args, extra
 
     def chat(
         self, messages: Sequence[Message], model: str, settings: SamplerSettings, vocab:

@@ -33,6 +33,7 @@ from .errors import TemplateError, TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
 from .remote import RemoteClient, RemoteDone, estimate_tokens
 from .remote_extras import ServerExtras
+from .remote_sampling import sampling_request
 from .remote_trace import RemoteStepTrace, RemoteVocab
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
@@ -186,7 +187,16 @@ class RemoteChatSession:
             "server": s.name, "url": s.url, "kind": s.kind, "model": self.model,
             "top_logprobs": s.top_logprobs,
         }
+        not_applied = self.not_applied(settings)
+        if not_applied:  # asked for, but the server does not read them
+            node.stats["remote"]["not_applied"] = list(not_applied)
         return node
+
+    def not_applied(self, settings: SamplerSettings | None = None) -> tuple[str, ...]:
+        """The active sampler settings this server does not read (labels such as "DRY"),
+        for ``settings`` (default: the session's)."""
+        kind = self.client.server.kind
+        return sampling_request(kind, settings or self.settings).not_applied
 
     def _reply_to(self, user: Node, cancel: threading.Event | None) -> Iterator[Event]:
         msgs = self.conversation.messages(user.id)

@@ -45,9 +45,7 @@ KINDS: dict[str, str] = {
 #: llama-cpp-python have no fixed cap (20 keeps requests and traces small).
 MAX_TOP_LOGPROBS: dict[str, int] = {k: 20 for k in KINDS}
 
-#: Kinds that accept llama.cpp-style sampler fields (top_k, min_p, repeat_penalty) in the
-#: request body; others get only OpenAI's fields.
-LLAMA_SAMPLER_FIELDS = frozenset({"vllm", "llama-server", "llama-cpp-python", "lmstudio"})
+#: (which sampler settings each kind reads: ``remote_sampling.SUPPORTED``)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 

@@ -2493,6 +2493,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>远程服务器不公开其采样阶段：这些阶段仅基于服务器返回的 {n} 个候选重放，结果是近似的。</translation>
     </message>
     <message>
+        <source>This server does not read these settings, so the reply was sampled without them: {names}.</source>
+        <translation>此服务器不读取以下设置，因此回复是在没有它们的情况下采样的：{names}。</translation>
+    </message>
+    <message>
         <source>Remote reply: what-if works over the top {n} candidates the server returned only and is approximate; the server does not reveal what its sampler did.</source>
         <translation>远程回复：假设推演仅基于服务器返回的前 {n} 个候选，结果是近似的；服务器不公开其采样器做了什么。</translation>
     </message>

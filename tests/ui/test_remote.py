@@ -211,3 +211,31 @@ def test_the_dialog_adds_edits_renames_and_removes(qtbot: Any, ring: MemoryKeyri
     dialog.reload(select="workstation")
     dialog.remove_selected()
     assert servers.load_servers() == {} and ring.store == {}
+
+
+def test_settings_the_server_does_not_read_are_said_on_connect_and_in_the_inspector(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer
+) -> None:
+    store.save_preset("dry", SamplerSettings(temperature=0.0, seed=1, dry_multiplier=0.8))
+    store.preset_name = "dry"
+    store.max_tokens = 6
+    win = new_window(qtbot, store, tmp_path / "history.db")
+    dialog = connect(qtbot, win, tiny_server.url)
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
+                    and not win.state.loading, timeout=TIMEOUT)
+    said = win.statusBar().currentMessage()
+    assert "does not read these settings" in said and "DRY" in said
+
+    win.composer.edit.setPlainText("Hello")
+    qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    reply = win.state.last_reply()
+    assert reply is not None and reply.stats["remote"]["not_applied"] == ["DRY"]
+    assert "DRY" in win.statusBar().currentMessage()
+    win.state.select_token(reply.id, 0)
+    qtbot.waitUntil(lambda: win.inspector.scroll_area.isVisible(), timeout=5000)
+    note = win.inspector.note.text()
+    assert "does not read these settings" in note and "DRY" in note
+    win.close()

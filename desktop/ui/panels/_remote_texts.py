@@ -4,6 +4,7 @@ probabilities are the server's, the entropy an estimate, the sampler stages unkn
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject
@@ -16,11 +17,19 @@ def is_remote(trace: Any) -> bool:
 class RemoteTexts(QObject):
     """Translatable texts for remote replies (context ``RemoteTexts``)."""
 
-    def stages_note(self, n: int) -> str:
-        return self.tr(
+    def stages_note(self, n: int, not_applied: Sequence[str] = ()) -> str:
+        text = self.tr(
             "A remote server does not reveal its sampler stages: these stages are replayed "
             "over the {n} candidates the server returned only, and are approximate."
         ).format(n=n)
+        if not_applied:
+            text += " " + self.not_applied(not_applied)
+        return text
+
+    def not_applied(self, labels: Sequence[str]) -> str:
+        """The user's settings the server does not read (``RemoteChatSession.not_applied``)."""
+        return self.tr("This server does not read these settings, so the reply was sampled "
+                       "without them: {names}.").format(names=", ".join(labels))
 
     def whatif_note(self, n: int) -> str:
         return self.tr(

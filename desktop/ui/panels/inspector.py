@@ -305,8 +305,9 @@ class InspectorPanel(QWidget):
             cumulative = dict(zip(before.ids[order].tolist(), cum.tolist(), strict=True))
             threshold = settings.top_p
         self.chart.set_data(rows, stage, titles, cumulative, threshold)
-        self.note.setText(self.remote_texts.stages_note(len(trace.cand_ids))
-                          if is_remote(trace) else tips[stage])
+        self.note.setText(self.remote_texts.stages_note(
+            len(trace.cand_ids), node.stats.get("remote", {}).get("not_applied", []))
+            if is_remote(trace) else tips[stage])
         self._intro.setText(self.tr(
             "Hypothetical: replays this token's {n} stored candidates through the sampler "
             "with other settings, without the model.").format(n=len(trace.cand_ids)))

@@ -20,6 +20,7 @@ from desktop.core.remote import RemoteClient
 from desktop.core.remote_extras import ServerExtras
 from desktop.core.remote_session import RemoteChatSession, RemoteEngine
 from desktop.core.servers import Server
+from desktop.ui.panels._remote_texts import RemoteTexts
 from desktop.ui.servers_dialog import ServersDialog
 from desktop.ui.worker import TaskWorker
 
@@ -37,6 +38,7 @@ class RemoteServers(QObject):
         self.window = window
         self.state = window.state
         self.dialog: ServersDialog | None = None
+        self.texts = RemoteTexts(self)
         self.state.reply_finished.connect(self._on_reply_finished)
 
     @classmethod
@@ -103,6 +105,8 @@ class RemoteServers(QObject):
         error = node.stats.get("error") if "remote" in node.stats else None
         if reason == "interrupted" and error:
             self.state.say(self.tr("The reply was cut off: %1").replace("%1", error), 15000)
+        elif node.stats.get("remote", {}).get("not_applied"):
+            self.state.say(self.texts.not_applied(node.stats["remote"]["not_applied"]), 15000)
 
     @Slot(object)
     def _on_connected(self, result: tuple[RemoteClient, str, int | None]) -> None:
@@ -131,5 +135,9 @@ class RemoteServers(QObject):
         w.page.show_chat()
         state.show_reply(state.last_reply())
         state.compose.emit()
-        state.say(self.tr("Connected to %1 on %2").replace("%1", model)
-                  .replace("%2", client.server.name), 5000)
+        connected = self.tr("Connected to %1 on %2").replace("%1", model).replace(
+            "%2", client.server.name)
+        not_applied = session.not_applied()
+        if not_applied:  # the settings the user has on that the server will not read
+            connected += " · " + self.texts.not_applied(not_applied)
+        state.say(connected, 15000 if not_applied else 5000)

@@ -1,0 +1,105 @@
+"""Which sampler settings reach a remote server: the request fields per server kind, the
+active settings a server does not read (recorded with the reply, said by the CLI), and, on
+llama-cpp-python's real server on loopback, a grammar that really constrains the reply."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from desktop.core.remote import RemoteClient
+from desktop.core.remote_sampling import GROUPS, SUPPORTED, sampling_request
+from desktop.core.remote_session import RemoteChatSession
+from desktop.core.sampling import SamplerSettings
+from desktop.core.servers import KINDS, Server
+from tests.remote_server import LoopbackServer, tiny_server
+
+__all__ = ["tiny_server"]
+
+EVERYTHING = SamplerSettings(
+    temperature=0.7, top_k=30, min_p=0.1, typical_p=0.9, repeat_penalty=1.2,
+    repeat_last_n=128, min_keep=2, dry_multiplier=0.8, top_n_sigma=1.5,
+    xtc_probability=0.5, xtc_threshold=0.1, dynatemp_range=0.3, mirostat=2,
+    grammar='root ::= "a"', logit_bias=((5, -100.0),), seed=9,
+)
+
+
+def test_every_kind_has_a_table_and_every_active_setting_is_sent_or_reported() -> None:
+    assert set(SUPPORTED) == set(KINDS)
+    for kind in KINDS:
+        req = sampling_request(kind, EVERYTHING, 32, ["\n"])
+        assert req.args["max_tokens"] == 32 and req.args["seed"] == 9
+        assert req.args["stop"] == ["\n"] and req.args["temperature"] == 0.7
+        sent = {GROUPS[g].label for g in SUPPORTED[kind]}
+        reported = set(req.not_applied)
+        assert sent | reported >= {g.label for g in GROUPS.values()}, kind
+        assert not sent & set(req.not_applied), kind
+        assert "logit bias" in req.not_applied  # a local vocabulary's ids: never sent
+
+
+def test_llama_server_reads_the_whole_llama_cpp_chain() -> None:
+    req = sampling_request("llama-server", EVERYTHING)
+    e = req.extra
+    assert e["top_k"] == 30 and e["min_p"] == 0.1 and e["typical_p"] == 0.9
+    assert e["repeat_penalty"] == 1.2 and e["repeat_last_n"] == 128 and e["min_keep"] == 2
+    assert e["dry_multiplier"] == 0.8 and e["dry_sequence_breakers"] == ["\n", ":", '"', "*"]
+    assert e["top_n_sigma"] == 1.5 and e["xtc_probability"] == 0.5
+    assert e["dynatemp_range"] == 0.3 and e["mirostat"] == 2 and e["grammar"] == 'root ::= "a"'
+    assert req.not_applied == ("logit bias",)
+    # off settings are still sent (the server's own defaults may differ), but no grammar
+    off = sampling_request("llama-server", SamplerSettings()).extra
+    assert off["dry_multiplier"] == 0.0 and off["mirostat"] == 0 and "grammar" not in off
+
+
+def test_each_server_gets_its_own_field_names() -> None:
+    cpp = sampling_request("llama-cpp-python", EVERYTHING)
+    assert cpp.extra["mirostat_mode"] == 2 and "mirostat" not in cpp.extra
+    assert "repeat_last_n" not in cpp.extra  # it has a fixed window of 64: said so
+    assert any(n.startswith("repeat_last_n 128") for n in cpp.not_applied)
+    assert {"DRY", "XTC", "typical-p", "top-nσ", "dynamic temperature"} <= set(cpp.not_applied)
+    vllm = sampling_request("vllm", EVERYTHING)
+    assert vllm.extra["repetition_penalty"] == 1.2 and "repeat_penalty" not in vllm.extra
+    assert "grammar" in vllm.not_applied and "mirostat" in vllm.not_applied
+    plain = sampling_request("openai", SamplerSettings())  # llama.cpp's defaults
+    assert plain.extra == {} and plain.not_applied == ("top-k", "min-p")
+    assert sampling_request("openai", replace(SamplerSettings(), top_k=0, min_p=0.0)
+                            ).not_applied == ()
+
+
+def session(s: LoopbackServer, settings: SamplerSettings) -> RemoteChatSession:
+    client = RemoteClient(Server("loop", s.url, "llama-cpp-python", template="chatml"), "")
+    return RemoteChatSession(client, s.model, settings, max_tokens=8)
+
+
+def test_a_grammar_reaches_llama_cpp_python_and_dry_is_recorded_as_not_applied(
+    tiny_server: LoopbackServer,
+) -> None:
+    settings = SamplerSettings(temperature=0.0, grammar='root ::= "yes" | "no"',
+                               dry_multiplier=0.8)
+    s = session(tiny_server, settings)
+    list(s.send("Answer"))
+    reply = s.conversation.nodes[s.conversation.leaf]  # type: ignore[index]
+    assert reply.content in ("yes", "no")  # a random-weight model obeys only a grammar
+    assert reply.stats["remote"]["not_applied"] == ["DRY"]
+    free = session(tiny_server, SamplerSettings(temperature=0.0))
+    list(free.send("Answer"))
+    unconstrained = free.conversation.nodes[free.conversation.leaf]  # type: ignore[index]
+    assert unconstrained.content not in ("yes", "no")
+    assert "not_applied" not in unconstrained.stats["remote"]
+
+
+def test_the_cli_says_which_settings_a_server_does_not_read(
+    tiny_server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from desktop.cli import main
+
+    trace = tmp_path / "t.jsonl"
+    assert main(["chat", "--server", tiny_server.url, "--temp", "0", "--max-tokens", "3",
+                 "--xtc-probability", "0.5", "--trace", str(trace), "Hi"]) == 0
+    err = capsys.readouterr().err
+    assert "does not read these sampler settings" in err
+    assert "XTC" in err and "top-k" in err  # an unsaved URL is a plain OpenAI server
+    assert len([json.loads(line) for line in trace.read_text().splitlines()]) == 3
