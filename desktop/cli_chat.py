@@ -10,44 +10,13 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, TextIO
 
 from desktop import APP_NAME
 from desktop.cli_common import _add_model_args, _help, _limited, _load_engine, converse
+from desktop.cli_sampling import add_sampler_args, settings_from_args
 from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
 from desktop.core.errors import UsageError
-
-
-def _grammar(args: argparse.Namespace) -> str:
-    """The GBNF text from --grammar or --json-schema ("" for none)."""
-    from desktop.core.grammar import GrammarError, gbnf_from_json_schema
-
-    if args.grammar and args.json_schema:
-        raise UsageError("Give --grammar or --json-schema, not both.")
-    path = args.grammar or args.json_schema
-    if not path:
-        return ""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        return gbnf_from_json_schema(text) if args.json_schema else text
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"Cannot read {path}: {exc}") from exc
-    except GrammarError as exc:
-        raise UsageError(str(exc)) from exc
-
-
-def _logit_bias(text: str) -> tuple[int, float]:
-    import math
-    import re
-
-    m = re.fullmatch(r"\s*(\d+)\s*([+-])\s*(inf|\d+(?:\.\d*)?|\.\d+)\s*", text, re.I)
-    if not m:
-        raise argparse.ArgumentTypeError(
-            f"logit bias must look like 15043+1 or 15043-inf (token id, sign, bias), not {text!r}"
-        )
-    value = math.inf if m.group(3).lower() == "inf" else float(m.group(3))
-    return int(m.group(1)), value if m.group(2) == "+" else -value
 
 
 def _color(p: float) -> str:
@@ -73,36 +42,6 @@ class _Printer:
         c = _color(p) if self.color else ""
         self.out.write(f"{c}{text}\x1b[0m" if c else text)
         self.out.flush()
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from desktop.core.sampling import SamplerSettings
-
-    breakers = SamplerSettings().dry_sequence_breakers
-    if args.dry_sequence_breaker is not None:
-        given = [b.encode().decode("unicode_escape") for b in args.dry_sequence_breaker]
-        breakers = () if given == ["none"] else tuple(given)
-
-    return SamplerSettings(
-        temperature=args.temp,
-        top_k=args.top_k,
-        top_p=args.top_p,
-        min_p=args.min_p,
-        typical_p=args.typical_p,
-        repeat_penalty=args.repeat_penalty,
-        repeat_last_n=args.repeat_last_n,
-        frequency_penalty=args.frequency_penalty,
-        presence_penalty=args.presence_penalty,
-        seed=None if args.seed == -1 else args.seed,
-        dry_multiplier=args.dry_multiplier, dry_base=args.dry_base,
-        dry_allowed_length=args.dry_allowed_length,
-        dry_penalty_last_n=args.dry_penalty_last_n,
-        dry_sequence_breakers=breakers, top_n_sigma=args.top_n_sigma,
-        xtc_probability=args.xtc_probability, xtc_threshold=args.xtc_threshold,
-        dynatemp_range=args.dynatemp_range, dynatemp_exponent=args.dynatemp_exponent,
-        mirostat=args.mirostat, mirostat_tau=args.mirostat_tau, mirostat_eta=args.mirostat_eta,
-        logit_bias=tuple(args.logit_bias), grammar=_grammar(args),
-    )
 
 
 def _run_turn(
@@ -159,12 +98,12 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if args.server:  # a remote server (desktop/cli_servers.py)
         from desktop.cli_servers import cmd_remote_chat
 
-        return cmd_remote_chat(args, _settings(args), _Printer)
+        return cmd_remote_chat(args, settings_from_args(args), _Printer)
     if not args.model:
         raise UsageError("-m/--model is required (or --server NAME|URL): a .gguf file or a "
                          "name from 'tokenscope models list'.")
 
-    settings = _settings(args)  # a bad grammar or schema is refused before the model loads
+    settings = settings_from_args(args)  # a bad grammar or schema is refused before the model loads
     if args.chat_format not in (None, "auto", "file", "plain"):
         from desktop.core.builtin_templates import builtin_names
 
@@ -224,52 +163,14 @@ def add_chat_parser(sub: argparse._SubParsersAction) -> None:
         "--system", default=DEFAULT_SYSTEM_PROMPT,
         help=f'system prompt (default: "{DEFAULT_SYSTEM_PROMPT}"; "" for none)',
     )
-    for flag, name, default in (
-        ("--temp", "temperature", 0.8),
-        ("--top-k", "top_k", 40),
-        ("--top-p", "top_p", 0.95),
-        ("--min-p", "min_p", 0.05),
-        ("--typical-p", "typical_p", 1.0),
-        ("--repeat-penalty", "repeat_penalty", 1.0),
-        ("--repeat-last-n", "repeat_last_n", 64),
-        ("--frequency-penalty", "frequency_penalty", 0.0),
-        ("--presence-penalty", "presence_penalty", 0.0),
-        ("--seed", "seed", -1),
-        ("--max-tokens", "max_tokens", 512),
-        # the rest of llama.cpp's family, with llama.cpp's flag names
-        ("--dry-multiplier", "dry_multiplier", 0.0),
-        ("--dry-base", "dry_base", 1.75),
-        ("--dry-allowed-length", "dry_allowed_length", 2),
-        ("--dry-penalty-last-n", "dry_penalty_last_n", -1),
-        ("--top-nsigma", "top_n_sigma", -1.0),
-        ("--xtc-probability", "xtc_probability", 0.0),
-        ("--xtc-threshold", "xtc_threshold", 0.1),
-        ("--dynatemp-range", "dynatemp_range", 0.0),
-        ("--dynatemp-exp", "dynatemp_exponent", 1.0),
-        ("--mirostat", "mirostat", 0),
-        ("--mirostat-ent", "mirostat_tau", 5.0),
-        ("--mirostat-lr", "mirostat_eta", 0.1),
-    ):
-        modern = flag.startswith(("--dry", "--top-nsigma", "--xtc", "--dynatemp", "--mirostat"))
-        c.add_argument(flag, type=_limited(name), default=default,
-                       dest=name if modern else None, help=f"{_help(name)}; default {default}")
-    c.add_argument(
-        "--dry-sequence-breaker", action="append", metavar="TEXT", default=None,
-        help='a DRY sequence breaker (repeatable; default "\\n" ":" "\"" "*"; "none" for none)',
-    )
-    c.add_argument(
-        "--logit-bias", action="append", metavar="ID(+|-)BIAS", type=_logit_bias, default=[],
-        help="add a bias to a token's logit, as llama.cpp: 15043+1, 15043-1.5, 15043-inf "
-             "(bans it); repeatable",
-    )
+    add_sampler_args(c)
+    c.add_argument("--max-tokens", type=_limited("max_tokens"), default=512,
+                   help=f"{_help('max_tokens')}; default 512")
     c.add_argument("--thinking-budget", type=_limited("thinking_budget"), default=-1, metavar="N",
                    help="most tokens a reply may spend inside <think>…</think> before the "
                         "block is closed for it")
     c.add_argument("--no-think", action="store_true",
                    help="ask the model not to think (templates with enable_thinking, Qwen3)")
-    c.add_argument("--grammar", metavar="FILE", help="a GBNF grammar file the reply must follow")
-    c.add_argument("--json-schema", metavar="FILE",
-                   help="a JSON schema file the reply must follow (converted to GBNF)")
     c.add_argument(
         "--chat-format", metavar="NAME", default=None,
         help="chat template: auto (default: the file's own, else llama.cpp's built-in format "

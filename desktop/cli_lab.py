@@ -275,21 +275,7 @@ def add_lab_parser(
 ) -> None:
     """The ``lab`` command; ``model_args`` adds -m/--ctx/--threads/--gpu-layers and
     ``load_engine`` loads the model they name (cli.py's own, passed in: no import cycle)."""
-    from desktop.core.limits import LIMITS
-    from desktop.core.limits import parse as parse_limit
-
-    def _limited(name: str) -> Callable[[str], float]:
-        def convert(text: str) -> float:
-            try:
-                return parse_limit(name, text)
-            except SettingsError as exc:
-                raise argparse.ArgumentTypeError(str(exc)) from None
-
-        convert.__name__ = name
-        return convert
-
-    def _help(name: str) -> str:
-        return LIMITS[name].describe()
+    from desktop.cli_common import _help, _limited
 
     _add_model_args = model_args
     from desktop.core.lab.needle import NEEDLES

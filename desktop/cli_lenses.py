@@ -16,6 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from desktop.cli_common import _help, _limited, _load_engine, resolve_model
+from desktop.cli_sampling import add_sampler_args, settings_from_args
 from desktop.core.errors import TokenscopeError
 
 #: ANSI 256 colours of the GLTR buckets (top-10 green, top-100 yellow, top-1000 red,
@@ -40,68 +42,9 @@ def _read_text(source: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-# the few helpers of desktop/cli.py this module needs, here to keep imports one-way
-# (desktop.cli imports this module)
-
-
-def _resolve(name: str) -> Path:
-    """A .gguf path, or a name from the local library (as ``cli.resolve_model``)."""
-    path = Path(name).expanduser()
-    if path.is_file():
-        return path
-    from desktop.core import library
-
-    return library.resolve(name)
-
-
 def _engine(model: str, args: argparse.Namespace) -> Any:
-    from desktop.core import backend
-    from desktop.core.engine import Engine, LoadOptions
-    from desktop.core.gpu import resolve_gpu_layers
-
-    backend.ensure_working_build()
-    path = _resolve(model)
-    layers = resolve_gpu_layers(args.gpu_layers, path, n_ctx=args.ctx)
-    return Engine(path, LoadOptions(n_ctx=args.ctx, n_threads=args.threads, n_gpu_layers=layers))
-
-
-def _limited(name: str) -> Any:
-    """An argparse type for setting ``name``: out of range is a usage error (exit 2)."""
-    from desktop.core import limits
-
-    def convert(text: str) -> float:
-        try:
-            return limits.parse(name, text)
-        except limits.SettingsError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-
-    convert.__name__ = name
-    return convert
-
-
-def _help(name: str) -> str:
-    from desktop.core import limits
-
-    return limits.LIMITS[name].describe()
-
-
-SAMPLER_FLAGS = (
-    ("--temp", "temperature", 0.8), ("--top-k", "top_k", 40), ("--top-p", "top_p", 0.95),
-    ("--min-p", "min_p", 0.05), ("--typical-p", "typical_p", 1.0),
-    ("--repeat-penalty", "repeat_penalty", 1.0), ("--repeat-last-n", "repeat_last_n", 64),
-    ("--frequency-penalty", "frequency_penalty", 0.0),
-    ("--presence-penalty", "presence_penalty", 0.0), ("--seed", "seed", -1),
-)
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from desktop.core.sampling import SamplerSettings
-
-    values = {name: getattr(args, name) for _f, name, _d in SAMPLER_FLAGS}
-    values["seed"] = None if values["seed"] == -1 else int(values["seed"])
-    values["top_k"] = int(values["top_k"])
-    values["repeat_last_n"] = int(values["repeat_last_n"])
-    return SamplerSettings(**values)
+    """The Engine of ``model`` (a .gguf file or a library name) with the model flags."""
+    return _load_engine(argparse.Namespace(**{**vars(args), "model": model}))
 
 
 def _save(kind: str, data: dict[str, Any], title: str, model: str) -> None:
@@ -158,7 +101,7 @@ def cmd_step(args: argparse.Namespace) -> int:
             msgs = ([Message("system", args.system)] if args.system else [])
             msgs.append(Message("user", prompt_text))
             prompt = reply_context(engine, template_for(engine), msgs)
-        stepper = Stepper(engine, prompt, _settings(args))
+        stepper = Stepper(engine, prompt, settings_from_args(args))
         print(f"Step mode with {engine.name} (seed {stepper.seed}). "
               + STEP_HELP.format(n=args.top), file=sys.stderr)
         while True:
@@ -311,7 +254,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_quantize(args: argparse.Namespace) -> int:
     from desktop.core.quantize import quantize
 
-    src = _resolve(args.model)
+    src = resolve_model(args.model)
     out = Path(args.output) if args.output else src.with_name(f"{src.stem}.{args.type}.gguf")
     tty = sys.stderr.isatty()
 
@@ -375,9 +318,7 @@ def add_lenses_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     s.add_argument("--system", default=DEFAULT_SYSTEM_PROMPT, help="system prompt")
     s.add_argument("--top", type=int, default=9, choices=range(1, 21), metavar="N",
                    help="candidates shown per step (1-20, default 9)")
-    for flag, name, default in SAMPLER_FLAGS:
-        s.add_argument(flag, dest=name, type=_limited(name), default=default,
-                       help=f"{_help(name)}; default {default}")
+    add_sampler_args(s)
     s.add_argument("--save", action="store_true",
                    help="save the result as a conversation (see 'chats')")
     s.set_defaults(func=cmd_step)

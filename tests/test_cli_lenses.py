@@ -47,6 +47,23 @@ def test_step_is_reproducible_and_saves_a_branch(tiny_model: Path) -> None:
     assert "Saved as conversation" in b.stderr
 
 
+def test_step_takes_every_sampler_flag_chat_takes(tiny_model: Path, tmp_path: Path) -> None:
+    """The same sampler flags as ``chat`` (one table): a grammar constrains every draw,
+    and DRY/XTC/mirostat flags are accepted and range-checked."""
+    grammar = tmp_path / "yes.gbnf"
+    grammar.write_text('root ::= "yes" | "no"\n', encoding="utf-8")
+    proc = run_step(tiny_model, "\n\n\n\n\nq\n", "--raw", "--grammar", str(grammar),
+                    "--dry-multiplier", "0.8", "--xtc-probability", "0.5", "--seed", "3",
+                    "Answer:")
+    assert proc.returncode == 0, proc.stderr
+    reply = proc.stdout.rstrip().splitlines()[-1]
+    assert reply.startswith("The reply:")
+    # the grammar allows only "yes" or "no", then only the end of the turn
+    assert reply.removeprefix("The reply:").strip() in ("yes<|im_end|>", "no<|im_end|>")
+    bad = run_step(tiny_model, "q\n", "--mirostat", "3", "Hi")
+    assert bad.returncode == 2 and "--mirostat" in bad.stderr
+
+
 def test_score_json_schema(tiny_model: Path, tmp_path: Path, capsys) -> None:
     f = tmp_path / "t.txt"
     f.write_text(TEXT, encoding="utf-8")
