@@ -28,7 +28,7 @@ SAMPLER_FLAGS: tuple[tuple[str, str, float], ...] = (
     ("--dry-multiplier", "dry_multiplier", 0.0),
     ("--dry-base", "dry_base", 1.75),
     ("--dry-allowed-length", "dry_allowed_length", 2),
-    ("--dry-penalty-last-n", "dry_penalty_last_n", -1),
+    ("--dry-penalty-last-n", "dry_penalty_last_n", 64),
     ("--top-nsigma", "top_n_sigma", -1.0),
     ("--xtc-probability", "xtc_probability", 0.0),
     ("--xtc-threshold", "xtc_threshold", 0.1),

@@ -8,7 +8,11 @@ values follow llama.cpp (common/arg.cpp, common/sampling.cpp):
 * ``top_k`` 0 turns top-k off (the whole vocabulary).
 * ``top_p``, ``typical_p`` 1.0 and ``min_p`` 0.0 turn those stages off.
 * ``repeat_penalty`` 1.0 is off; it must be > 0 (it divides positive logits).
-* ``repeat_last_n`` -1 is the whole context, 0 turns the penalties off.
+* ``repeat_last_n`` and ``dry_penalty_last_n`` 0 turn the penalties (DRY) off; -1 is the
+  whole context. The llama.cpp Tokenscope runs (vendored in llama-cpp-python 0.3.36) no
+  longer takes -1 (its ``--repeat-last-n`` and llama-server refuse it; its samplers turn a
+  negative window off), older ones read it as the context size: Tokenscope keeps that
+  meaning, and sends llama-server the context size instead.
 * ``seed`` -1 picks a random seed (recorded with the reply); otherwise 0 … 2^32-1.
 * ``max_tokens`` -1 generates until end of turn or a full context window.
 * ``n_ctx`` 0 uses the model's training context.
@@ -66,7 +70,7 @@ LIMITS: dict[str, Limit] = {
     "dry_base": Limit(0.0, 100.0, note="below 1 = off; default 1.75"),
     "dry_allowed_length": Limit(0, 1_000_000, integer=True),
     "dry_penalty_last_n": Limit(-1, 1_000_000, integer=True,
-                                note="-1 = the whole context, 0 = off"),
+                                note="-1 = the whole context, 0 = off; default 64"),
     "top_n_sigma": Limit(-1.0, 100.0, note="-1 = off"),
     "xtc_probability": Limit(0.0, 1.0, note="0 = off"),
     "xtc_threshold": Limit(0.0, 1.0, note="above 0.5 = off"),

@@ -139,6 +139,9 @@ class RemoteClient:
 
     def __init__(self, server: Server, api_key: str | None = None) -> None:
         self.server = server
+        #: the server's context window, once known (llama-server's /props): a sampler
+        #: window of -1 ("the whole context") is sent as this
+        self.context_size: int | None = None
         self.client = openai.OpenAI(
             base_url=server.url, api_key=api_key or "none", max_retries=0,
             timeout=openai.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
@@ -164,7 +167,8 @@ class RemoteClient:
 
     def _sampling(self, settings: SamplerSettings, max_tokens: int, stop: Sequence[str]
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
-        request = sampling_request(self.server.kind, settings, max_tokens, stop)
+        request = sampling_request(self.server.kind, settings, max_tokens, stop,
+                                   self.context_size)
         extra = dict(request.extra)
         if self.server.kind == "llama-server" and self.server.top_logprobs:
             extra["n_probs"] = self.server.top_logprobs

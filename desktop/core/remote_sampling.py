@@ -46,6 +46,19 @@ def _penalty(s: SamplerSettings, kind: str) -> dict[str, Any]:
     return out
 
 
+def _whole_context(extra: dict[str, Any], n_ctx: int | None, labels: dict[str, str],
+                   missing: list[str]) -> None:
+    """llama-server refuses a window of -1 (Tokenscope's "the whole context"): send its
+    context size instead, or, not knowing it, leave the window to the server and say so."""
+    for key, label in labels.items():
+        if extra.get(key) == -1:
+            if n_ctx:
+                extra[key] = n_ctx
+            else:
+                del extra[key]
+                missing.append(f"{label} -1 (the whole context: the server's size is unknown)")
+
+
 def _mirostat(s: SamplerSettings, kind: str) -> dict[str, Any]:
     mode = "mirostat_mode" if kind == "llama-cpp-python" else "mirostat"
     return {mode: s.mirostat, "mirostat_tau": s.mirostat_tau, "mirostat_eta": s.mirostat_eta}
@@ -110,11 +123,13 @@ class SamplingRequest:
 
 
 def sampling_request(
-    kind: str, settings: SamplerSettings, max_tokens: int = -1, stop: Sequence[str] = ()
+    kind: str, settings: SamplerSettings, max_tokens: int = -1, stop: Sequence[str] = (),
+    n_ctx: int | None = None,
 ) -> SamplingRequest:
     """What to send a server of ``kind`` (a ``servers.KINDS`` key; unknown kinds are
     treated as ``openai``) for ``settings``. ``max_tokens`` <= 0: no limit sent; at most
-    4 ``stop`` strings (OpenAI's cap)."""
+    4 ``stop`` strings (OpenAI's cap); ``n_ctx``: the server's context window, if known
+    (a window of -1 becomes it)."""
     s = settings
     args: dict[str, Any] = {
         "temperature": max(0.0, s.temperature),
@@ -139,6 +154,9 @@ def sampling_request(
                 extra.update(group.fields(s, kind))
         elif group.active(s):
             missing.append(group.label)
+    if kind == "llama-server":
+        _whole_context(extra, n_ctx, {"repeat_last_n": "repeat_last_n",
+                                      "dry_penalty_last_n": "DRY window"}, missing)
     if (kind == "llama-cpp-python" and GROUPS["repeat_penalty"].active(s)
             and s.repeat_last_n != LLAMA_CPP_PYTHON_LAST_N):
         missing.append(f"repeat_last_n {s.repeat_last_n} (the server uses "

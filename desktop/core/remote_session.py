@@ -22,6 +22,7 @@ tokens.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ from .remote_trace import RemoteStepTrace, RemoteVocab
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
 from .trace import StepTrace
+
+log = logging.getLogger(__name__)
 
 #: ChatML, the template of SmolLM2, Qwen and many others (for ``Server.template = "chatml"``)
 CHATML = (
@@ -195,12 +198,20 @@ class RemoteChatSession:
     def not_applied(self, settings: SamplerSettings | None = None) -> tuple[str, ...]:
         """The active sampler settings this server does not read (labels such as "DRY"),
         for ``settings`` (default: the session's)."""
-        kind = self.client.server.kind
-        return sampling_request(kind, settings or self.settings).not_applied
+        client = self.client
+        if client.context_size is None and client.server.kind == "llama-server":
+            try:
+                client.context_size = self.extras.n_ctx()
+            except Exception:  # an optional extra: unknown, and said so
+                log.info("no context size from %s", client.server.name)
+        return sampling_request(client.server.kind, settings or self.settings,
+                                n_ctx=client.context_size).not_applied
 
     def _reply_to(self, user: Node, cancel: threading.Event | None) -> Iterator[Event]:
         msgs = self.conversation.messages(user.id)
         info = self.extras.prompt_info(msgs)
+        if info.n_ctx is not None:
+            self.client.context_size = info.n_ctx
         node = self._new_reply(user.id, self.settings)
         node.prompt_tokens = [self.vocab.id(p) for p in info.pieces]
         node.stats.update(n_prompt=info.n_tokens, n_prompt_estimated=not info.exact)

@@ -27,7 +27,8 @@ class SamplerSettings:
     dry_multiplier: float = 0.0
     dry_base: float = 1.75
     dry_allowed_length: int = 2
-    dry_penalty_last_n: int = -1  #: -1: the whole context
+    #: llama.cpp's default (common.h); -1: the whole context (Tokenscope's, see limits)
+    dry_penalty_last_n: int = 64
     dry_sequence_breakers: tuple[str, ...] = ("\n", ":", "\"", "*")
     top_n_sigma: float = -1.0
     xtc_probability: float = 0.0

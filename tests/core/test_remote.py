@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -95,9 +96,11 @@ def test_a_wrong_key_is_an_auth_error(tiny_model: Path, tmp_path: Path,
 def test_a_server_killed_mid_stream_keeps_the_reply_interrupted(
     tiny_model: Path, tmp_path: Path
 ) -> None:
+    # a grammar that never ends: the reply cannot finish (end of turn) before the kill
+    endless = replace(GREEDY, grammar='root ::= [a-z] root')
     with llama_cpp_server(tiny_model, tmp_path, n_ctx=4096) as s:
         events = []
-        for ev in client_for(s).chat(HELLO, s.model, GREEDY, RemoteVocab(), max_tokens=4000):
+        for ev in client_for(s).chat(HELLO, s.model, endless, RemoteVocab(), max_tokens=4000):
             events.append(ev)
             if isinstance(ev, TokenEvent) and len(events) == 3:
                 s.kill()

@@ -3,13 +3,10 @@ the exact prompt and its tokens from ``/apply-template`` and ``/tokenize``, the 
 size from ``/props``, the server's usage, branching through the rendered prompt, and its
 probabilities against the local engine's.
 
-Needs a ``llama-server`` binary: ``TOKENSCOPE_LLAMA_SERVER=/path/to/llama-server`` or one on
-PATH; skipped otherwise. Build it from the llama-cpp-python sdist's vendored llama.cpp
-(``pip download --no-binary :all: --no-deps llama-cpp-python``, unpack) with the same
-``-DGGML_*`` flags as packaging/install.sh:
-``cmake -S vendor/llama.cpp -B build -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON
--DGGML_F16C=ON -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF && cmake --build build --target
-llama-server`` (build/bin/llama-server).
+Needs a ``llama-server`` binary: ``TOKENSCOPE_LLAMA_SERVER=/path/to/llama-server``, one on
+PATH, or the one ``bash bench/native.sh --server`` built (from the llama.cpp vendored in the
+installed llama-cpp-python, with packaging/install.sh's flags; cached, ~15-30 min to build
+on 2 cores); skipped otherwise.
 """
 
 from __future__ import annotations
@@ -36,7 +33,21 @@ from desktop.core.servers import Server
 from tests.remote_server import free_port
 
 GREEDY = SamplerSettings(temperature=0.0)
-BINARY = os.environ.get("TOKENSCOPE_LLAMA_SERVER") or shutil.which("llama-server")
+
+
+def _cached_build() -> str | None:
+    """The llama-server of ``bench/native.sh --server`` for the installed llama-cpp-python."""
+    import importlib.metadata
+
+    version = importlib.metadata.version("llama_cpp_python")
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    found = sorted((cache / "tokenscope" / "native").glob(
+        f"{version}-*/build-server/bin/llama-server"))
+    return str(found[-1]) if found else None
+
+
+BINARY = (os.environ.get("TOKENSCOPE_LLAMA_SERVER") or shutil.which("llama-server")
+          or _cached_build())
 pytestmark = pytest.mark.skipif(BINARY is None, reason="no llama-server binary (see module)")
 
 
@@ -128,3 +139,22 @@ def test_probabilities_match_the_local_engine(llama_server: tuple[str, str],
     worst = max(abs(local[k] - remote[k]) for k in shared)
     print(f"llama-server vs local, first step top-20: largest difference {worst:.2e}")
     assert worst < 1e-3
+
+
+def test_the_whole_llama_cpp_chain_reaches_llama_server(llama_server: tuple[str, str]) -> None:
+    """llama-server reads every llama.cpp sampler setting: a grammar constrains the reply,
+    DRY/XTC/mirostat/top-nσ are accepted, and nothing but logit bias is reported unread."""
+    url, model = llama_server
+    settings = SamplerSettings(temperature=0.0, grammar='root ::= "yes" | "no"',
+                               dry_multiplier=0.8, dry_penalty_last_n=-1, repeat_last_n=-1,
+                               repeat_penalty=1.1, xtc_probability=0.5, top_n_sigma=1.5,
+                               typical_p=0.9, min_keep=2)
+    s = RemoteChatSession(client(url), model, settings, max_tokens=8)
+    list(s.send("Answer"))
+    node = s.conversation.nodes[s.conversation.leaf]  # type: ignore[index]
+    assert node.content in ("yes", "no") and node.finish_reason in ("eog", "stop")
+    assert "not_applied" not in node.stats["remote"]
+    miro = RemoteChatSession(client(url), model, SamplerSettings(mirostat=2, seed=4),
+                             max_tokens=4)
+    list(miro.send("Hi"))
+    assert miro.conversation.nodes[miro.conversation.leaf].traces  # type: ignore[index]

@@ -54,6 +54,20 @@ def test_llama_server_reads_the_whole_llama_cpp_chain() -> None:
     assert off["dry_multiplier"] == 0.0 and off["mirostat"] == 0 and "grammar" not in off
 
 
+def test_a_window_of_minus_one_becomes_llama_servers_context_size() -> None:
+    """llama-server refuses -1 (Tokenscope's "the whole context"): it gets its n_ctx, or,
+    when that is unknown, the field is left out and the reply says so."""
+    whole = SamplerSettings(repeat_penalty=1.1, repeat_last_n=-1, dry_multiplier=0.8,
+                            dry_penalty_last_n=-1)
+    known = sampling_request("llama-server", whole, n_ctx=2048)
+    assert known.extra["repeat_last_n"] == 2048 and known.extra["dry_penalty_last_n"] == 2048
+    assert known.not_applied == ()
+    unknown = sampling_request("llama-server", whole)
+    assert "repeat_last_n" not in unknown.extra and "dry_penalty_last_n" not in unknown.extra
+    assert len(unknown.not_applied) == 2 and all("-1" in n for n in unknown.not_applied)
+    assert SamplerSettings().dry_penalty_last_n == 64  # llama.cpp's default (common.h)
+
+
 def test_each_server_gets_its_own_field_names() -> None:
     cpp = sampling_request("llama-cpp-python", EVERYTHING)
     assert cpp.extra["mirostat_mode"] == 2 and "mirostat" not in cpp.extra

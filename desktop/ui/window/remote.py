@@ -111,6 +111,7 @@ class RemoteServers(QObject):
     @Slot(object)
     def _on_connected(self, result: tuple[RemoteClient, str, int | None]) -> None:
         client, model, n_ctx = result
+        client.context_size = n_ctx
         w, state = self.window, self.state
         state.set_loading(False)
         state.set_task(None)
