@@ -26,13 +26,15 @@ server's.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .sampler_settings import SamplerSettings
 
 #: the penalties' window llama-cpp-python's server uses (``last_n_tokens_size``)
 LLAMA_CPP_PYTHON_LAST_N = 64
+#: llama-server's default windows of the penalties and DRY (llama.cpp's common.h)
+SERVER_LAST_N = 64
 
 Fields = Callable[[SamplerSettings, str], dict[str, Any]]
 
@@ -47,15 +49,17 @@ def _penalty(s: SamplerSettings, kind: str) -> dict[str, Any]:
 
 
 def _whole_context(extra: dict[str, Any], n_ctx: int | None, labels: dict[str, str],
-                   missing: list[str]) -> None:
+                   missing: list[str], changes: dict[str, Any]) -> None:
     """llama-server refuses a window of -1 (Tokenscope's "the whole context"): send its
-    context size instead, or, not knowing it, leave the window to the server and say so."""
+    context size instead, or, not knowing it, leave the window to the server (its default,
+    ``SERVER_LAST_N``) and say so."""
     for key, label in labels.items():
         if extra.get(key) == -1:
             if n_ctx:
                 extra[key] = n_ctx
             else:
                 del extra[key]
+                changes[key] = SERVER_LAST_N
                 missing.append(f"{label} -1 (the whole context: the server's size is unknown)")
 
 
@@ -71,33 +75,42 @@ class _Group:
     label: str
     active: Callable[[SamplerSettings], bool]
     fields: Fields
+    off: dict[str, Any]  #: the setting values that turn it off
+
+
+def _dry(s: SamplerSettings, kind: str) -> dict[str, Any]:
+    return {"dry_multiplier": s.dry_multiplier, "dry_base": s.dry_base,
+            "dry_allowed_length": s.dry_allowed_length,
+            "dry_penalty_last_n": s.dry_penalty_last_n,
+            "dry_sequence_breakers": list(s.dry_sequence_breakers)}
+
+
+def _only(*names: str) -> Fields:
+    """The request fields named as the settings are."""
+    return lambda s, kind: {n: getattr(s, n) for n in names}
 
 
 GROUPS: dict[str, _Group] = {
-    "top_k": _Group("top-k", lambda s: s.top_k > 0, lambda s, k: {"top_k": s.top_k}),
-    "min_p": _Group("min-p", lambda s: s.min_p > 0.0, lambda s, k: {"min_p": s.min_p}),
-    "typical_p": _Group("typical-p", lambda s: s.typical_p < 1.0,
-                        lambda s, k: {"typical_p": s.typical_p}),
+    "top_k": _Group("top-k", lambda s: s.top_k > 0, _only("top_k"), {"top_k": 0}),
+    "min_p": _Group("min-p", lambda s: s.min_p > 0.0, _only("min_p"), {"min_p": 0.0}),
+    "typical_p": _Group("typical-p", lambda s: s.typical_p < 1.0, _only("typical_p"),
+                        {"typical_p": 1.0}),
     "repeat_penalty": _Group("repeat penalty", lambda s: s.repeat_penalty != 1.0
-                             and s.repeat_last_n != 0, _penalty),
-    "min_keep": _Group("min_keep", lambda s: s.min_keep > 1,
-                       lambda s, k: {"min_keep": s.min_keep}),
-    "dry": _Group("DRY", lambda s: s.dry_active, lambda s, k: {
-        "dry_multiplier": s.dry_multiplier, "dry_base": s.dry_base,
-        "dry_allowed_length": s.dry_allowed_length,
-        "dry_penalty_last_n": s.dry_penalty_last_n,
-        "dry_sequence_breakers": list(s.dry_sequence_breakers)}),
-    "top_n_sigma": _Group("top-nσ", lambda s: s.top_n_sigma > 0.0,
-                          lambda s, k: {"top_n_sigma": s.top_n_sigma}),
-    "xtc": _Group("XTC", lambda s: s.xtc_active, lambda s, k: {
-        "xtc_probability": s.xtc_probability, "xtc_threshold": s.xtc_threshold}),
+                             and s.repeat_last_n != 0, _penalty, {"repeat_penalty": 1.0}),
+    "min_keep": _Group("min_keep", lambda s: s.min_keep > 1, _only("min_keep"),
+                       {"min_keep": 1}),
+    "dry": _Group("DRY", lambda s: s.dry_active, _dry, {"dry_multiplier": 0.0}),
+    "top_n_sigma": _Group("top-nσ", lambda s: s.top_n_sigma > 0.0, _only("top_n_sigma"),
+                          {"top_n_sigma": -1.0}),
+    "xtc": _Group("XTC", lambda s: s.xtc_active, _only("xtc_probability", "xtc_threshold"),
+                  {"xtc_probability": 0.0}),
     "dynatemp": _Group("dynamic temperature", lambda s: s.dynatemp_range > 0.0,
-                       lambda s, k: {"dynatemp_range": s.dynatemp_range,
-                                     "dynatemp_exponent": s.dynatemp_exponent}),
-    "mirostat": _Group("mirostat", lambda s: s.mirostat in (1, 2), _mirostat),
-    "grammar": _Group("grammar", lambda s: bool(s.grammar.strip()),
-                      lambda s, k: {"grammar": s.grammar}),
-    "logit_bias": _Group("logit bias", lambda s: bool(s.logit_bias), lambda s, k: {}),
+                       _only("dynatemp_range", "dynatemp_exponent"), {"dynatemp_range": 0.0}),
+    "mirostat": _Group("mirostat", lambda s: s.mirostat in (1, 2), _mirostat, {"mirostat": 0}),
+    "grammar": _Group("grammar", lambda s: bool(s.grammar.strip()), _only("grammar"),
+                      {"grammar": ""}),
+    "logit_bias": _Group("logit bias", lambda s: bool(s.logit_bias), lambda s, k: {},
+                         {"logit_bias": ()}),
 }
 
 #: server kind -> the groups it reads
@@ -114,12 +127,14 @@ SUPPORTED: dict[str, frozenset[str]] = {
 
 @dataclass(frozen=True)
 class SamplingRequest:
-    """The request's OpenAI fields (``args``), the extra body fields (``extra``), and the
-    labels of the active settings the server would not read (``not_applied``)."""
+    """The request's OpenAI fields (``args``), the extra body fields (``extra``), the
+    labels of the active settings the server would not read (``not_applied``), and the
+    settings it applies (``applied``: those turned off, or at the server's own window)."""
 
     args: dict[str, Any]
     extra: dict[str, Any]
     not_applied: tuple[str, ...]
+    applied: SamplerSettings
 
 
 def sampling_request(
@@ -146,6 +161,7 @@ def sampling_request(
     supported = SUPPORTED.get(kind, frozenset())
     extra: dict[str, Any] = {}
     missing: list[str] = []
+    changes: dict[str, Any] = {}
     for name, group in GROUPS.items():
         if name in supported:
             # sent even when off: the server's own defaults (or its command line) may
@@ -154,11 +170,13 @@ def sampling_request(
                 extra.update(group.fields(s, kind))
         elif group.active(s):
             missing.append(group.label)
+            changes.update(group.off)
     if kind == "llama-server":
         _whole_context(extra, n_ctx, {"repeat_last_n": "repeat_last_n",
-                                      "dry_penalty_last_n": "DRY window"}, missing)
+                                      "dry_penalty_last_n": "DRY window"}, missing, changes)
     if (kind == "llama-cpp-python" and GROUPS["repeat_penalty"].active(s)
             and s.repeat_last_n != LLAMA_CPP_PYTHON_LAST_N):
         missing.append(f"repeat_last_n {s.repeat_last_n} (the server uses "
                        f"{LLAMA_CPP_PYTHON_LAST_N})")
-    return SamplingRequest(args, extra, tuple(missing))
+        changes["repeat_last_n"] = LLAMA_CPP_PYTHON_LAST_N
+    return SamplingRequest(args, extra, tuple(missing), replace(s, **changes))

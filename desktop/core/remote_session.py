@@ -34,7 +34,7 @@ from .errors import TemplateError, TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
 from .remote import RemoteClient, RemoteDone, estimate_tokens
 from .remote_extras import ServerExtras
-from .remote_sampling import sampling_request
+from .remote_sampling import SamplingRequest, sampling_request
 from .remote_trace import RemoteStepTrace, RemoteVocab
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
@@ -183,29 +183,33 @@ class RemoteChatSession:
         return -1 if self.max_tokens < 0 else max(1, self.max_tokens - len(kept))
 
     def _new_reply(self, parent: int | None, settings: SamplerSettings) -> Node:
+        """A new reply, recorded with the settings the server applies (those it does not
+        read turned off; what the user asked for in vain listed in ``not_applied``)."""
         s = self.client.server
-        node = self.conversation.add(parent, "assistant", "", settings=settings,
+        request = self._request(settings)
+        node = self.conversation.add(parent, "assistant", "", settings=request.applied,
                                      model=self.name)
         node.stats["remote"] = {
             "server": s.name, "url": s.url, "kind": s.kind, "model": self.model,
             "top_logprobs": s.top_logprobs,
         }
-        not_applied = self.not_applied(settings)
-        if not_applied:  # asked for, but the server does not read them
-            node.stats["remote"]["not_applied"] = list(not_applied)
+        if request.not_applied:  # asked for, but the server does not read them
+            node.stats["remote"]["not_applied"] = list(request.not_applied)
         return node
 
     def not_applied(self, settings: SamplerSettings | None = None) -> tuple[str, ...]:
         """The active sampler settings this server does not read (labels such as "DRY"),
         for ``settings`` (default: the session's)."""
+        return self._request(settings or self.settings).not_applied
+
+    def _request(self, settings: SamplerSettings) -> SamplingRequest:
         client = self.client
         if client.context_size is None and client.server.kind == "llama-server":
             try:
                 client.context_size = self.extras.n_ctx()
             except Exception:  # an optional extra: unknown, and said so
                 log.info("no context size from %s", client.server.name)
-        return sampling_request(client.server.kind, settings or self.settings,
-                                n_ctx=client.context_size).not_applied
+        return sampling_request(client.server.kind, settings, n_ctx=client.context_size)
 
     def _reply_to(self, user: Node, cancel: threading.Event | None) -> Iterator[Event]:
         msgs = self.conversation.messages(user.id)

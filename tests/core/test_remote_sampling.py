@@ -65,6 +65,8 @@ def test_a_window_of_minus_one_becomes_llama_servers_context_size() -> None:
     unknown = sampling_request("llama-server", whole)
     assert "repeat_last_n" not in unknown.extra and "dry_penalty_last_n" not in unknown.extra
     assert len(unknown.not_applied) == 2 and all("-1" in n for n in unknown.not_applied)
+    assert unknown.applied.repeat_last_n == unknown.applied.dry_penalty_last_n == 64
+    assert known.applied == whole  # -1 sent as the context size: the same window
     assert SamplerSettings().dry_penalty_last_n == 64  # llama.cpp's default (common.h)
 
 
@@ -79,6 +81,9 @@ def test_each_server_gets_its_own_field_names() -> None:
     assert "grammar" in vllm.not_applied and "mirostat" in vllm.not_applied
     plain = sampling_request("openai", SamplerSettings())  # llama.cpp's defaults
     assert plain.extra == {} and plain.not_applied == ("top-k", "min-p")
+    assert plain.applied.top_k == 0 and plain.applied.min_p == 0.0
+    assert cpp.applied.repeat_last_n == 64 and not cpp.applied.dry_active
+    assert cpp.applied.mirostat == 2 and cpp.applied.grammar == EVERYTHING.grammar
     assert sampling_request("openai", replace(SamplerSettings(), top_k=0, min_p=0.0)
                             ).not_applied == ()
 
@@ -98,6 +103,9 @@ def test_a_grammar_reaches_llama_cpp_python_and_dry_is_recorded_as_not_applied(
     reply = s.conversation.nodes[s.conversation.leaf]  # type: ignore[index]
     assert reply.content in ("yes", "no")  # a random-weight model obeys only a grammar
     assert reply.stats["remote"]["not_applied"] == ["DRY"]
+    # recorded with what the server applied: the inspector's stages show no DRY
+    assert reply.settings is not None and not reply.settings.dry_active
+    assert reply.settings.grammar == settings.grammar
     free = session(tiny_server, SamplerSettings(temperature=0.0))
     list(free.send("Answer"))
     unconstrained = free.conversation.nodes[free.conversation.leaf]  # type: ignore[index]

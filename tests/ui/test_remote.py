@@ -233,6 +233,7 @@ def test_settings_the_server_does_not_read_are_said_on_connect_and_in_the_inspec
     qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
     reply = win.state.last_reply()
     assert reply is not None and reply.stats["remote"]["not_applied"] == ["DRY"]
+    assert reply.settings is not None and not reply.settings.dry_active  # what was applied
     assert "DRY" in win.statusBar().currentMessage()
     win.state.select_token(reply.id, 0)
     qtbot.waitUntil(lambda: win.inspector.scroll_area.isVisible(), timeout=5000)
