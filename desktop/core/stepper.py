@@ -97,6 +97,12 @@ class Stepper:
             return True
         return len(self.prompt) + len(self.steps) >= self.engine.n_ctx
 
+    @property
+    def ready(self) -> bool:
+        """The next step's candidates are computed (``preview`` returns at once), or the
+        reply has ended."""
+        return self._preview is not None or self.finished
+
     def preview(self) -> StepTrace:
         """The next step's distribution and the token the sampler would draw now.
 

@@ -3324,6 +3324,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>请先在聊天中选中回复里的一个词元。</translation>
     </message>
     <message>
+        <source>Reading the prompt…</source>
+        <translation>正在读取提示词…</translation>
+    </message>
+    <message>
         <source>Start first: type a prompt, or select a token in the chat and step on from there.</source>
         <translation>请先开始：输入提示，或在聊天中选中一个词元并从那里继续。</translation>
     </message>

@@ -50,16 +50,24 @@ def test_step_mode_by_keyboard_and_kept_as_a_branch(qtbot: Any, window: Any,
     lenses.show_view("step")
     view.prompt.setText("Hello")
     view.start_button.click()
+    # the prompt is read off the UI thread: the keys wait until the candidates are there
+    assert lenses.lenses.busy and not view.sample_button.isEnabled()
+    idle(qtbot, lenses)
     assert view.stepper is not None and not view.inspector.scroll_area.isHidden()
+    assert view.sample_button.isEnabled()
     view.setFocus()
     qtbot.keyClick(view, Qt.Key.Key_Space)  # the sampler draws
+    idle(qtbot, lenses)
     qtbot.keyClick(view, Qt.Key.Key_2)  # the second candidate
+    idle(qtbot, lenses)
     first_two = list(view.stepper.tokens)
     assert len(first_two) == 2 and [s.forced for s in view.stepper.steps] == [False, True]
     qtbot.keyClick(view, Qt.Key.Key_Backspace)
+    idle(qtbot, lenses)
     assert view.stepper.tokens == first_two[:1]
     view.typed.setText(" world")
     qtbot.keyClick(view.typed, Qt.Key.Key_Return)
+    idle(qtbot, lenses)
     n = len(view.stepper.steps)
     assert n >= 2 and view.stepper.text.endswith(" world")
     shot(lenses, "step")
@@ -74,8 +82,10 @@ def test_step_mode_by_keyboard_and_kept_as_a_branch(qtbot: Any, window: Any,
     # from the middle of a reply: the tokens before the selected one stay
     window.state.select_token(reply.id, 1)
     view.from_reply.click()
+    idle(qtbot, lenses)
     assert view.stepper.tokens == reply.tokens[:1]
     qtbot.keyClick(view, Qt.Key.Key_1)
+    idle(qtbot, lenses)
     view.keep_button.click()
     branch = window.state.last_reply()
     assert branch is not reply and branch.parent == reply.parent and branch.branched_at == 1

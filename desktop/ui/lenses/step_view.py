@@ -1,9 +1,10 @@
 """The Step view (单字接龙 by hand): one token at a time, chosen by the sampler or by you.
 
 Keys: Space samples, 1–9 take that candidate, Backspace undoes, Enter in the text field
-appends what was typed (tokenized as plain text, token by token). Each step runs the
-model for one token on the UI thread (tens of milliseconds on small models); starting
-evaluates the prompt (reusing the chat's KV cache where it can).
+appends what was typed (tokenized as plain text, token by token). The model runs off the
+UI thread (``Lenses.run``): starting evaluates the prompt (reusing the chat's KV cache
+where it can: on a large model that may take seconds), each step evaluates its token and
+computes the next candidates; meanwhile the keys wait and the window stays responsive.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -98,6 +99,7 @@ class StepView(QWidget):
         self.sample_button.clicked.connect(self.sample)
         self.undo_button.clicked.connect(self.undo)
         self.keep_button.clicked.connect(self.keep)
+        lenses.busy_changed.connect(self._enable)
         self.typed.returnPressed.connect(self.force_typed)
         self.inspector.branch_requested.connect(lambda _n, _i, token: self.choose(token))
         ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
@@ -158,6 +160,8 @@ class StepView(QWidget):
         self._node = Node(-1, "assistant", "", None, settings=self.stepper.settings)
         self.inspector.set_piece_fn(state.engine.piece)
         self._update()
+        self.status.setText(self.tr("Reading the prompt…"))
+        self._work(None)
         self.typed.setFocus()
         self.setFocus()
 
@@ -172,12 +176,38 @@ class StepView(QWidget):
         if why:
             self.status.setText(why)
             return
-        try:
-            fn()
-        except TokenscopeError as exc:
-            self.status.setText(str(exc))
-            return
+        self._work(fn)
+
+    def _work(self, fn: Callable[[], object] | None) -> None:
+        """``fn`` (a step, or nothing) and then the next step's candidates, computed off
+        the UI thread; shown when done."""
+        stepper = self.stepper
+        assert stepper is not None
+
+        def job(_report: Callable[[str], None]) -> None:
+            if fn is not None:
+                fn()
+            if not stepper.finished:
+                stepper.preview()  # the model runs here, not in _update
+
+        self.lenses.run(job, self._worked, self._failed)
+
+    @Slot(object)
+    def _worked(self, _result: object) -> None:
         self._update()
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self._update()
+        self.status.setText(message)
+
+    @Slot(bool)
+    def _enable(self, busy: bool) -> None:
+        on = self.stepper is not None and not busy
+        for w in (self.sample_button, self.undo_button, self.typed, self.keep_button):
+            w.setEnabled(on)
+        self.start_button.setEnabled(not busy)
+        self.from_reply.setEnabled(not busy)
 
     def sample(self) -> None:
         self._act(lambda: self.stepper.sample())  # type: ignore[union-attr]
@@ -187,8 +217,9 @@ class StepView(QWidget):
 
     def pick(self, n: int) -> None:
         """Take the ``n``-th most likely candidate (1-based)."""
-        if self.stepper is not None and not self.stepper.finished:
-            ids = self.stepper.preview().cand_ids
+        st = self.stepper
+        if st is not None and st.ready and not st.finished and not self.lenses.busy:
+            ids = st.preview().cand_ids
             if n <= len(ids):
                 self.choose(int(ids[n - 1]))
 
@@ -219,10 +250,9 @@ class StepView(QWidget):
     # --- showing ----------------------------------------------------------------------
 
     def _update(self) -> None:
+        """Show the steps and, once computed (``Stepper.ready``), the next candidates."""
         st = self.stepper
-        on = st is not None
-        for w in (self.sample_button, self.undo_button, self.typed, self.keep_button):
-            w.setEnabled(on)
+        self._enable(self.lenses.busy)
         if st is None:
             self.reply.setHtml(f"<i>{html.escape(self.tr('Nothing yet.'))}</i>")
             self.inspector.clear()
@@ -240,6 +270,9 @@ class StepView(QWidget):
             self.inspector.clear()
             self.status.setText(self.tr("%1 tokens · the reply has ended (Backspace undoes)")
                                 .replace("%1", str(n)))
+            return
+        if not st.ready:  # being computed, or failed: nothing to show yet
+            self.inspector.clear()
             return
         preview = st.preview()
         self._node.traces = [*st.traces, preview]
