@@ -81,7 +81,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
 def _grammar(args: argparse.Namespace) -> str:
     """The GBNF text from --grammar or --json-schema ("" for none)."""
-    from desktop.core.grammar import GrammarError, gbnf_from_json_schema
+    from desktop.core.grammar import GrammarError, check_grammar, gbnf_from_json_schema
 
     if args.grammar and args.json_schema:
         raise UsageError("Give --grammar or --json-schema, not both.")
@@ -90,7 +90,9 @@ def _grammar(args: argparse.Namespace) -> str:
         return ""
     try:
         text = Path(path).read_text(encoding="utf-8")
-        return gbnf_from_json_schema(text) if args.json_schema else text
+        gbnf = gbnf_from_json_schema(text) if args.json_schema else text
+        check_grammar(gbnf)  # before a model loads or a server gets it
+        return gbnf
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"Cannot read {path}: {exc}") from exc
     except GrammarError as exc:

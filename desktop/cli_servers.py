@@ -187,6 +187,12 @@ def _turn(session: Any, text: str, printer: Any, trace_out: TextIO | None,
         print(f"[{session.name} · {prompt} · {len(done.traces)} tokens · first token "
               f"{done.first_token_seconds:.2f} s · {done.gen_tokens_per_second:.1f} tok/s "
               f"(client-side) · {done.reason}]", file=sys.stderr)
+    lost = getattr(done, "lost_text_tokens", 0)
+    if lost:
+        from desktop.core.remote import lost_text_message
+
+        print(f"tokenscope: warning: {lost_text_message(session.client.server.name, lost)}",
+              file=sys.stderr)
     if done.reason == "cancelled":
         print("[stopped]", file=sys.stderr)
     elif done.reason == "interrupted":

@@ -22,6 +22,10 @@ from .errors import TokenscopeError
 _TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")])
 
 
+_INVALID = ("The grammar is not valid GBNF (llama.cpp's parser refused it; the log file "
+            "has its message). Check the rule names and the quoting.")
+
+
 class GrammarError(TokenscopeError):
     """A grammar or JSON schema that cannot be used; the message says why."""
 
@@ -47,6 +51,18 @@ def gbnf_from_json_schema(schema_text: str) -> str:
         ) from exc
 
 
+def check_grammar(gbnf: str, root: str = "root") -> None:
+    """Raise ``GrammarError`` unless llama.cpp's GBNF parser accepts ``gbnf`` (undefined
+    rules, syntax, left recursion): ``llama_sampler_init_grammar`` without a vocabulary
+    parses and checks the grammar only. For grammars sent to a server, which may not
+    survive a bad one (llama-cpp-python's server exits)."""
+    smpl = llama_cpp.llama_sampler_init_grammar(None, gbnf.encode("utf-8"),
+                                                root.encode("utf-8"))
+    if not smpl:
+        raise GrammarError(_INVALID)
+    llama_cpp.llama_sampler_free(smpl)
+
+
 class Grammar:
     """A live GBNF grammar over one model's vocabulary (``vocab``: a ``llama_vocab *``)."""
 
@@ -56,10 +72,7 @@ class Grammar:
             vocab, gbnf.encode("utf-8"), root.encode("utf-8")
         )
         if not self._smpl:
-            raise GrammarError(
-                "The grammar is not valid GBNF (llama.cpp's parser refused it; the log file "
-                "has its message). Check the rule names and the quoting."
-            )
+            raise GrammarError(_INVALID)
 
     def mask(self, c: Candidates) -> Candidates:
         """The candidates the grammar allows next (the others are masked)."""

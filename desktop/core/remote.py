@@ -29,6 +29,7 @@ from .chat import Message
 from .engine import EvalStats
 from .errors import TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
+from .grammar import check_grammar
 from .remote_sampling import sampling_request
 from .remote_trace import RemoteVocab, completion_entries, step_from_logprobs
 from .sampling import SamplerSettings
@@ -115,10 +116,12 @@ def translate(exc: Exception, server: Server, model: str | None = None) -> Remot
             f"{where} failed (HTTP {exc.status_code}: {_detail(exc)}). Check the server's "
             "log; the request itself may be fine to retry.")
     if isinstance(exc, openai.APIStatusError):
+        detail = _detail(exc)
+        hint = ("Lower the server's top_logprobs ('tokenscope servers add … --top-logprobs "
+                "N'; vLLM: start it with --max-logprobs 20)." if "logprob" in detail.lower()
+                else "Check the sampler settings it names (Settings, or the CLI's flags).")
         return RemoteRequestError(
-            f"{where} rejected the request (HTTP {exc.status_code}: {_detail(exc)}). If it "
-            "mentions logprobs, lower the server's top_logprobs ('tokenscope servers add "
-            "… --top-logprobs N'; vLLM: start it with --max-logprobs 20).")
+            f"{where} rejected the request (HTTP {exc.status_code}: {detail}). {hint}")
     return RemoteConnectionError(f"{where}: {type(exc).__name__}: {exc}")
 
 
@@ -129,6 +132,17 @@ class RemoteDone(DoneEvent):
     error: str | None = None  #: why the stream dropped (reason "interrupted")
     usage_prompt_tokens: int | None = None  #: the server's ``usage.prompt_tokens``
     usage_completion_tokens: int | None = None
+    #: tokens the server streamed without their text: llama-cpp-python's server sends ""
+    #: for each token holding part of a character (Chinese, emoji) and never the bytes, so
+    #: the reply's text is incomplete (``lost_text_message`` says so)
+    lost_text_tokens: int = 0
+
+
+def lost_text_message(server: str, n: int) -> str:
+    """What to tell the user about ``n`` tokens a server streamed without their text."""
+    return (f"{server} sent {n} token(s) without their text (pieces of characters split "
+            "over several tokens, which llama-cpp-python's server drops when it streams): "
+            "the reply's text is incomplete. llama.cpp's llama-server sends them whole.")
 
 
 _FINISH = {"stop": "eog", "length": "length", "content_filter": "stop"}
@@ -169,6 +183,8 @@ class RemoteClient:
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
         request = sampling_request(self.server.kind, settings, max_tokens, stop,
                                    self.context_size)
+        if "grammar" in request.extra:  # a bad one can crash a server: llama.cpp's parser
+            check_grammar(request.extra["grammar"])  # says so here first
         extra = dict(request.extra)
         if self.server.kind == "llama-server" and self.server.top_logprobs:
             extra["n_probs"] = self.server.top_logprobs
@@ -323,6 +339,7 @@ class RemoteClient:
             gen_seconds=t_prev - t_first if traces else 0.0, error=error,
             usage_prompt_tokens=getattr(usage, "prompt_tokens", None),
             usage_completion_tokens=getattr(usage, "completion_tokens", None),
+            lost_text_tokens=sum(1 for t in traces if not t.piece),
         )
 
 

@@ -32,6 +32,7 @@ from .chat import ChatTemplate, Message
 from .conversation import Conversation, Node
 from .errors import TemplateError, TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
+from .grammar import check_grammar
 from .remote import RemoteClient, RemoteDone, estimate_tokens
 from .remote_extras import ServerExtras
 from .remote_sampling import SamplingRequest, sampling_request
@@ -187,6 +188,8 @@ class RemoteChatSession:
         read turned off; what the user asked for in vain listed in ``not_applied``)."""
         s = self.client.server
         request = self._request(settings)
+        if "grammar" in request.extra:  # refused before a reply exists (GrammarError)
+            check_grammar(request.extra["grammar"])
         node = self.conversation.add(parent, "assistant", "", settings=request.applied,
                                      model=self.name)
         node.stats["remote"] = {
@@ -261,6 +264,8 @@ class RemoteChatSession:
                         node.stats["usage_completion_tokens"] = event.usage_completion_tokens
                     if event.error:
                         node.stats["error"] = event.error
+                    if event.lost_text_tokens:
+                        node.stats["remote"]["lost_text_tokens"] = event.lost_text_tokens
                 self.last_done = event
                 if writer is not None:
                     writer.finish()

@@ -2493,6 +2493,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>远程服务器不公开其采样阶段：这些阶段仅基于服务器返回的 {n} 个候选重放，结果是近似的。</translation>
     </message>
     <message>
+        <source>The server sent {n} token(s) without their text (pieces of characters split over several tokens, which llama-cpp-python&apos;s server drops when it streams): the reply is incomplete. llama.cpp&apos;s llama-server sends them whole.</source>
+        <translation>服务器发送了 {n} 个不带文本的词元（被拆分到多个词元中的字符片段，llama-cpp-python 的服务器在流式输出时会丢弃它们）：回复不完整。llama.cpp 的 llama-server 会完整发送它们。</translation>
+    </message>
+    <message>
         <source>This server does not read these settings, so the reply was sampled without them: {names}.</source>
         <translation>此服务器不读取以下设置，因此回复是在没有它们的情况下采样的：{names}。</translation>
     </message>

@@ -125,3 +125,24 @@ def test_the_cli_says_which_settings_a_server_does_not_read(
     assert "does not read these sampler settings" in err
     assert "XTC" in err and "top-k" in err  # an unsaved URL is a plain OpenAI server
     assert len([json.loads(line) for line in trace.read_text().splitlines()]) == 3
+
+
+def test_a_bad_grammar_is_refused_before_it_reaches_a_server(
+    tiny_server: LoopbackServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """llama-cpp-python's server exits on a grammar it cannot parse: llama.cpp's own parser
+    checks it first, here; the server stays up."""
+    from desktop.cli import main
+    from desktop.core.grammar import GrammarError
+
+    s = session(tiny_server, SamplerSettings(temperature=0.0, grammar="root ::= answer"))
+    with pytest.raises(GrammarError, match="not valid GBNF"):
+        list(s.send("Hi"))
+    assert [n.role for n in s.conversation.nodes.values()] == ["user"]  # no empty reply
+    bad = tmp_path / "bad.gbnf"
+    bad.write_text("root ::= answer\n", encoding="utf-8")
+    assert main(["chat", "--server", tiny_server.url, "--grammar", str(bad), "Hi"]) == 2
+    assert "not valid GBNF" in capsys.readouterr().err
+    ok = session(tiny_server, SamplerSettings(temperature=0.0))
+    list(ok.send("Hi"))  # the server is still there
+    assert ok.conversation.nodes[ok.conversation.leaf].traces  # type: ignore[index]

@@ -136,3 +136,26 @@ def test_regenerate_and_edit_make_sibling_replies(tiny_server: LoopbackServer) -
     edited = conv.nodes[conv.leaf]  # type: ignore[index]
     assert conv.nodes[edited.parent].content == "Hello again"  # type: ignore[index]
     assert conv.siblings(edited.parent) == [user, edited.parent]  # type: ignore[arg-type]
+
+
+@pytest.mark.slow
+def test_text_the_server_streams_without_its_bytes_is_counted_and_said(
+    smol_server: LoopbackServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """llama-cpp-python's server streams "" (and no bytes) for every token that holds part
+    of a character: a Chinese reply arrives mostly empty. The reply records how many such
+    tokens came, and the CLI says the text is incomplete."""
+    from desktop.cli import main
+
+    s = session(smol_server, max_tokens=12)
+    list(s.send("你好，请用一句话介绍你自己"))
+    reply = s.conversation.nodes[s.conversation.leaf]  # type: ignore[index]
+    lost = reply.stats["remote"]["lost_text_tokens"]
+    assert lost == sum(1 for t in reply.traces if not t.piece) and lost > 0
+    assert main(["chat", "--server", smol_server.url, "--temp", "0", "--max-tokens", "12",
+                 "你好，请用一句话介绍你自己"]) == 0
+    assert "without their text" in capsys.readouterr().err
+    english = session(smol_server, max_tokens=8)
+    list(english.send("Hello there"))
+    node = english.conversation.nodes[english.conversation.leaf]  # type: ignore[index]
+    assert "lost_text_tokens" not in node.stats["remote"]

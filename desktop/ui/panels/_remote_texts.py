@@ -26,6 +26,13 @@ class RemoteTexts(QObject):
             text += " " + self.not_applied(not_applied)
         return text
 
+    def lost_text(self, n: int) -> str:
+        """``RemoteDone.lost_text_tokens``: the server streamed tokens without their text."""
+        return self.tr("The server sent {n} token(s) without their text (pieces of "
+                       "characters split over several tokens, which llama-cpp-python's "
+                       "server drops when it streams): the reply is incomplete. llama.cpp's "
+                       "llama-server sends them whole.").format(n=n)
+
     def not_applied(self, labels: Sequence[str]) -> str:
         """The user's settings the server does not read (``RemoteChatSession.not_applied``)."""
         return self.tr("This server does not read these settings, so the reply was sampled "

@@ -105,6 +105,9 @@ class RemoteServers(QObject):
         error = node.stats.get("error") if "remote" in node.stats else None
         if reason == "interrupted" and error:
             self.state.say(self.tr("The reply was cut off: %1").replace("%1", error), 15000)
+        elif node.stats.get("remote", {}).get("lost_text_tokens"):
+            self.state.say(self.texts.lost_text(node.stats["remote"]["lost_text_tokens"]),
+                           20000)
         elif node.stats.get("remote", {}).get("not_applied"):
             self.state.say(self.texts.not_applied(node.stats["remote"]["not_applied"]), 15000)
 
