@@ -74,9 +74,10 @@ def _run_turn(
             signal.signal(signal.SIGINT, previous)
     printer.out.write("\n")
     if verbose and done is not None:
+        n = len(done.traces)
         print(
             f"[seed {done.seed} · prompt {done.prompt.n_prompt} tokens "
-            f"({done.prompt.n_reused} reused) · {len(done.traces)} tokens · "
+            f"({done.prompt.n_reused} reused) · {n} token{'s' * (n != 1)} · "
             f"{done.gen_tokens_per_second:.1f} tok/s · {done.reason}]",
             file=sys.stderr,
         )

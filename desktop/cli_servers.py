@@ -155,7 +155,7 @@ def add_remote_chat_args(c: argparse.ArgumentParser) -> None:
 
 def _turn(session: Any, text: str, printer: Any, trace_out: TextIO | None,
           verbose: bool) -> Any:
-    from desktop.core.generation import DoneEvent, TextEvent, TokenEvent
+    from desktop.core.generation import DoneEvent, PromptEvent, TextEvent, TokenEvent
 
     cancel = threading.Event()
     main = threading.current_thread() is threading.main_thread()
@@ -163,12 +163,16 @@ def _turn(session: Any, text: str, printer: Any, trace_out: TextIO | None,
     if main:
         signal.signal(signal.SIGINT, lambda *_: cancel.set())
     done = None
+    seed = None
     try:
         for ev in session.send(text, cancel):
-            if isinstance(ev, TokenEvent):
+            if isinstance(ev, PromptEvent):
+                seed = ev.seed
+            elif isinstance(ev, TokenEvent):
                 printer.token(ev.text, ev.trace.p_model)
                 if trace_out is not None:
                     row = ev.trace.to_json(session.settings, session.piece)
+                    row["seed"] = seed
                     trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
             elif isinstance(ev, TextEvent):
                 printer.token(ev.text, 1.0)
@@ -184,9 +188,11 @@ def _turn(session: Any, text: str, printer: Any, trace_out: TextIO | None,
         usage = getattr(done, "usage_prompt_tokens", None)
         prompt = f"prompt {usage} tokens (server)" if usage is not None else (
             f"prompt ~{done.prompt.n_prompt} tokens (estimate)")
-        print(f"[{session.name} · {prompt} · {len(done.traces)} tokens · first token "
-              f"{done.first_token_seconds:.2f} s · {done.gen_tokens_per_second:.1f} tok/s "
-              f"(client-side) · {done.reason}]", file=sys.stderr)
+        n = len(done.traces)
+        print(f"[{session.name} · seed {done.seed} · {prompt} · {n} token{'s' * (n != 1)} · "
+              f"first token {done.first_token_seconds:.2f} s · "
+              f"{done.gen_tokens_per_second:.1f} tok/s (client-side) · {done.reason}]",
+              file=sys.stderr)
     lost = getattr(done, "lost_text_tokens", 0)
     if lost:
         from desktop.core.remote import lost_text_message

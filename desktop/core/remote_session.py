@@ -219,13 +219,14 @@ class RemoteChatSession:
         info = self.extras.prompt_info(msgs)
         if info.n_ctx is not None:
             self.client.context_size = info.n_ctx
-        node = self._new_reply(user.id, self.settings)
+        settings = _seeded(self.settings)
+        node = self._new_reply(user.id, settings)
         node.prompt_tokens = [self.vocab.id(p) for p in info.pieces]
         node.stats.update(n_prompt=info.n_tokens, n_prompt_estimated=not info.exact)
         if info.n_ctx is not None:
             node.stats["n_ctx"] = info.n_ctx
         events = self.client.chat(
-            msgs, self.model, self.settings, self.vocab, max_tokens=self.max_tokens,
+            msgs, self.model, settings, self.vocab, max_tokens=self.max_tokens,
             cancel=cancel, n_prompt=info.n_tokens,
         )
         return self._run(node, events, [])
@@ -270,6 +271,17 @@ class RemoteChatSession:
                 if writer is not None:
                     writer.finish()
             yield event
+
+
+def _seeded(settings: SamplerSettings) -> SamplerSettings:
+    """``settings`` with a seed: a random one is drawn here (as ``generation.generate``
+    does) and sent, so the reply records it and, on a server that honours ``seed``, the
+    same request gives the same reply again."""
+    if settings.seed is not None:
+        return settings
+    import numpy as np
+
+    return settings.with_(seed=int(np.random.SeedSequence().generate_state(1)[0]))
 
 
 def is_remote(node: Node) -> bool:

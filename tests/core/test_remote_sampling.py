@@ -146,3 +146,18 @@ def test_a_bad_grammar_is_refused_before_it_reaches_a_server(
     ok = session(tiny_server, SamplerSettings(temperature=0.0))
     list(ok.send("Hi"))  # the server is still there
     assert ok.conversation.nodes[ok.conversation.leaf].traces  # type: ignore[index]
+
+
+def test_a_reply_without_a_seed_gets_one_drawn_recorded_and_reproducible(
+    tiny_server: LoopbackServer,
+) -> None:
+    """As local generation does: seed -1 draws a seed, sends it and records it; the same
+    seed sent again gives the same reply."""
+    s = session(tiny_server, SamplerSettings(temperature=1.0, seed=None))
+    list(s.send("Hello"))
+    first = s.conversation.nodes[s.conversation.leaf]  # type: ignore[index]
+    assert first.settings is not None and first.settings.seed is not None
+    again = session(tiny_server, SamplerSettings(temperature=1.0, seed=first.settings.seed))
+    list(again.send("Hello"))
+    second = again.conversation.nodes[again.conversation.leaf]  # type: ignore[index]
+    assert [t.piece for t in second.traces] == [t.piece for t in first.traces]

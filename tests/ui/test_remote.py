@@ -234,7 +234,11 @@ def test_settings_the_server_does_not_read_are_said_on_connect_and_in_the_inspec
     reply = win.state.last_reply()
     assert reply is not None and reply.stats["remote"]["not_applied"] == ["DRY"]
     assert reply.settings is not None and not reply.settings.dry_active  # what was applied
-    assert "DRY" in win.statusBar().currentMessage()
+    said = win.statusBar().currentMessage()
+    if reply.stats["remote"].get("lost_text_tokens"):  # the tiny model's byte tokens: the
+        assert "without their text" in said  # incomplete text is said first
+    else:
+        assert "DRY" in said
     win.state.select_token(reply.id, 0)
     qtbot.waitUntil(lambda: win.inspector.scroll_area.isVisible(), timeout=5000)
     note = win.inspector.note.text()

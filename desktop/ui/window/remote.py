@@ -139,9 +139,11 @@ class RemoteServers(QObject):
         w.page.show_chat()
         state.show_reply(state.last_reply())
         state.compose.emit()
-        connected = self.tr("Connected to %1 on %2").replace("%1", model).replace(
-            "%2", client.server.name)
         not_applied = session.not_applied()
-        if not_applied:  # the settings the user has on that the server will not read
-            connected += " · " + self.texts.not_applied(not_applied)
-        state.say(connected, 15000 if not_applied else 5000)
+        if not_applied:  # the settings the user has on that the server will not read: the
+            # whole list must fit next to the model label (which names model and server)
+            state.say(self.texts.not_applied(not_applied), 20000)
+        else:  # a model id may be a whole path (llama-cpp-python's): its file name
+            name = model.replace("\\", "/").rsplit("/", 1)[-1]
+            state.say(self.tr("Connected to %1 on %2").replace("%1", name).replace(
+                "%2", client.server.name), 5000)
