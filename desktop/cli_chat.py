@@ -13,7 +13,14 @@ import time
 from typing import Any, TextIO
 
 from desktop import APP_NAME
-from desktop.cli_common import _add_model_args, _help, _limited, _load_engine, converse
+from desktop.cli_common import (
+    _add_model_args,
+    _help,
+    _limited,
+    _load_engine,
+    converse,
+    template_notice,
+)
 from desktop.cli_sampling import add_sampler_args, settings_from_args
 from desktop.core.chat import DEFAULT_SYSTEM_PROMPT
 from desktop.core.errors import UsageError
@@ -132,11 +139,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
         enable_thinking=False if args.no_think else None,
     )
     assert session.template is not None
-    if session.template.fallback_reason:
-        print(f"tokenscope: warning: {session.template.fallback_reason}", file=sys.stderr)
-    elif session.template.reason and (args.verbose or (args.chat_format is None
-                                      and session.template.reason.startswith("no template"))):
-        print(f"tokenscope: chat template: {session.template.reason}", file=sys.stderr)
+    notice = template_notice(session.template, args.chat_format is not None, args.verbose)
+    if notice:
+        print(notice, file=sys.stderr)
     if conversation is not None:
         session.conversation = conversation
     elif store is not None:

@@ -130,3 +130,20 @@ def converse(
         if getattr(session, "store", None) is not None and conv_id is not None:
             print(f"Saved as conversation {conv_id} (tokenscope chats show {conv_id})",
                   file=sys.stderr)
+
+
+def template_notice(template: Any, explicit: bool, verbose: bool,
+                    hint: str = '--chat-format plain --system ""') -> str | None:
+    """The stderr line about the chat template, or None: always when it could not be used
+    (the fallback's reason); when the file has none (llama.cpp's built-in format or the
+    plain one was chosen for it, with ``hint``, the flags a base model wants), or with
+    ``verbose``."""
+    if template.fallback_reason:
+        return f"tokenscope: warning: {template.fallback_reason}"
+    reason = template.reason
+    if not reason:
+        return None
+    if not explicit and reason.startswith("no template"):
+        return (f"tokenscope: chat template: {reason} (a base model, not tuned for chat, "
+                f"answers better with {hint})")
+    return f"tokenscope: chat template: {reason}" if verbose else None

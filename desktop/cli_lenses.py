@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from desktop.cli_common import _help, _limited, _load_engine, resolve_model
+from desktop.cli_common import _help, _limited, _load_engine, resolve_model, template_notice
 from desktop.cli_sampling import add_sampler_args, settings_from_args
 from desktop.core.errors import TokenscopeError
 
@@ -61,20 +61,33 @@ STEP_HELP = ("Enter: let the sampler draw · 1-{n}: take that candidate · u: un
              "q: quit · any other text: append it (=TEXT appends TEXT literally, e.g. =3)")
 
 
-def _show_candidates(stepper: Any, n: int, out: Any) -> None:
+def _listed(stepper: Any, n: int) -> list[int]:
+    """Which stored candidates to number: the ``n`` most likely; when the sampler keeps
+    none of them (a grammar's allowed tokens may rank low), also the first ``n`` it keeps."""
+    tr = stepper.preview()
+    top = list(range(min(n, len(tr.cand_ids))))
+    cut = tr.cand_cut
+    if cut is None or any(cut[i] < 0 for i in top):
+        return top
+    return top + [i for i in range(len(top), len(tr.cand_ids)) if cut[i] < 0][:n]
+
+
+def _show_candidates(stepper: Any, listed: list[int], out: Any) -> None:
     from desktop.core.sampling import STAGE_NAMES
     from desktop.core.trace import piece_text
 
     tr = stepper.preview()
     probs = tr.cand_probs()
     cut = tr.cand_cut
-    for i in range(min(n, len(tr.cand_ids))):
+    for number, i in enumerate(listed, 1):
         tid = int(tr.cand_ids[i])
         mark = " ← the sampler's draw" if tid == tr.token else ""
         if cut is not None and cut[i] >= 0:
             mark += f" (cut by {STAGE_NAMES[int(cut[i])]})"
+        elif i != number - 1:  # listed after the top ones: the sampler keeps it
+            mark += f" (rank {i + 1}, kept by the sampler)"
         text = piece_text(stepper.engine.piece(tid))
-        out.write(f"  {i + 1:>2}  {text!r:<20} {probs[i] * 100:6.2f}%{mark}\n")
+        out.write(f"  {number:>2}  {text!r:<20} {probs[i] * 100:6.2f}%{mark}\n")
     out.write(f"      entropy {tr.entropy:.2f} bits\n")
 
 
@@ -100,21 +113,27 @@ def cmd_step(args: argparse.Namespace) -> int:
         else:
             msgs = ([Message("system", args.system)] if args.system else [])
             msgs.append(Message("user", prompt_text))
-            prompt = reply_context(engine, template_for(engine), msgs)
+            template = template_for(engine)
+            notice = template_notice(template, explicit=False, verbose=False, hint="--raw")
+            if notice:
+                print(notice, file=sys.stderr)
+            prompt = reply_context(engine, template, msgs)
         stepper = Stepper(engine, prompt, settings_from_args(args))
         print(f"Step mode with {engine.name} (seed {stepper.seed}). "
               + STEP_HELP.format(n=args.top), file=sys.stderr)
         while True:
             out.write(f"\n[{len(stepper.steps)}] {prompt_text if args.raw else ''}"
                       f"{stepper.text}\n")
+            listed: list[int] = []
             if stepper.finished:
                 out.write("(the reply has ended: u undoes, q quits)\n")
             else:
-                _show_candidates(stepper, args.top, out)
+                listed = _listed(stepper, args.top)
+                _show_candidates(stepper, listed, out)
             out.write("step> ")
             out.flush()
             line = sys.stdin.readline()
-            if not line or line.rstrip("\n") == "q":
+            if not line or line.strip().lower() in ("q", "quit", "exit"):
                 break
             line = line.rstrip("\n")
             try:
@@ -123,8 +142,13 @@ def cmd_step(args: argparse.Namespace) -> int:
                     out.write("(undone)\n")
                 elif line == "":
                     out.write(_describe(stepper.sample(), "sampled") + "\n")
-                elif line.isdigit() and 1 <= int(line) <= args.top:
-                    tid = int(stepper.preview().cand_ids[int(line) - 1])
+                elif line.strip().isdigit():
+                    k = int(line)
+                    if not 1 <= k <= len(listed):
+                        out.write(f"tokenscope: only 1-{len(listed)} are listed; "
+                                  f"={line.strip()} appends the text {line.strip()!r}\n")
+                        continue
+                    tid = int(stepper.preview().cand_ids[listed[k - 1]])
                     out.write(_describe(stepper.choose(tid), "chosen") + "\n")
                 else:
                     typed = line[1:] if line.startswith("=") else line
@@ -132,7 +156,7 @@ def cmd_step(args: argparse.Namespace) -> int:
                         out.write(_describe(tr, "typed") + "\n")
             except (StepError, TokenscopeError) as exc:
                 out.write(f"tokenscope: {exc}\n")
-        out.write(f"\nThe reply: {stepper.text}\n")
+        out.write(f"\nThe reply: {stepper.content}\n")
         if args.save and stepper.steps:
             from desktop.core.store import ReplyWriter, Store
 

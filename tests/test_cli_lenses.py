@@ -58,8 +58,10 @@ def test_step_takes_every_sampler_flag_chat_takes(tiny_model: Path, tmp_path: Pa
     assert proc.returncode == 0, proc.stderr
     reply = proc.stdout.rstrip().splitlines()[-1]
     assert reply.startswith("The reply:")
-    # the grammar allows only "yes" or "no", then only the end of the turn
-    assert reply.removeprefix("The reply:").strip() in ("yes<|im_end|>", "no<|im_end|>")
+    # the grammar allows only "yes" or "no", then only the end of the turn (not shown)
+    assert reply.removeprefix("The reply:").strip() in ("yes", "no")
+    # the tokens the grammar allows are listed (numbered) even when they rank low
+    assert "kept by the sampler" in proc.stdout or "← the sampler's draw" in proc.stdout
     bad = run_step(tiny_model, "q\n", "--mirostat", "3", "Hi")
     assert bad.returncode == 2 and "--mirostat" in bad.stderr
 
@@ -131,3 +133,20 @@ def test_quantize_then_compare_json(smollm2: Path, tmp_path: Path, capsys) -> No
     row = data["rows"][0]
     assert {"index", "token", "text", "p_a", "p_b", "rank_a", "rank_b", "kl_bits", "top1_a",
             "top1_b", "top1_a_text", "top1_b_text", "agree", "rank_shift"} == set(row)
+
+
+def test_step_input_a_number_not_listed_is_refused_and_quit_quits(tiny_model: Path) -> None:
+    proc = run_step(tiny_model, "7\n=7\nQuit\n", "--top", "3", "Count")
+    assert proc.returncode == 0, proc.stderr
+    assert "only 1-3 are listed; =7 appends the text '7'" in proc.stdout
+    last = proc.stdout.rstrip().splitlines()[-1]
+    assert last.startswith("The reply:") and last.endswith("7") and "77" not in last
+
+
+@pytest.mark.slow
+def test_step_on_a_model_without_a_template_says_which_format_and_how_to_go_raw(
+    gemma3: Path,
+) -> None:
+    proc = run_step(gemma3, "q\n", "Hi")
+    assert proc.returncode == 0, proc.stderr
+    assert "no template in the file" in proc.stderr and "--raw" in proc.stderr

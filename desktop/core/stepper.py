@@ -91,6 +91,14 @@ class Stepper:
         return b"".join(s.trace.piece for s in self.steps).decode("utf-8", "replace")
 
     @property
+    def content(self) -> str:
+        """The reply's text as a conversation keeps it: without a final end-of-turn token."""
+        steps = self.steps
+        if steps and self.engine.is_eog(steps[-1].trace.token):
+            steps = steps[:-1]
+        return b"".join(s.trace.piece for s in steps).decode("utf-8", "replace")
+
+    @property
     def finished(self) -> bool:
         """The last token ends the turn (end of generation), or the context is full."""
         if self.steps and self.engine.is_eog(self.steps[-1].trace.token):
@@ -188,10 +196,7 @@ class Stepper:
         node.finish_reason = "eog" if self.finished and self.steps else "length"
         node.stats.update(stats or {})
         node.stats.update(seed=self.seed, stepped=[s.forced for s in self.steps])
-        if node.finish_reason == "eog":
-            node.content = b"".join(
-                s.trace.piece for s in self.steps[:-1]
-            ).decode("utf-8", "replace")
+        node.content = self.content
         return node
 
     # --- machinery ------------------------------------------------------------------
