@@ -2489,6 +2489,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
 <context>
     <name>RemoteTexts</name>
     <message>
+        <source>The server sampled this reply under a grammar, and does not say which of its {n} candidates the grammar allowed: only the model&apos;s own probabilities are shown.</source>
+        <translation>服务器在语法约束下采样了这条回复，但没有说明语法允许了它返回的 {n} 个候选中的哪些：这里只显示模型自身的概率。</translation>
+    </message>
+    <message>
         <source>A remote server does not reveal its sampler stages: these stages are replayed over the {n} candidates the server returned only, and are approximate.</source>
         <translation>远程服务器不公开其采样阶段：这些阶段仅基于服务器返回的 {n} 个候选重放，结果是近似的。</translation>
     </message>

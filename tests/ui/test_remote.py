@@ -244,3 +244,33 @@ def test_settings_the_server_does_not_read_are_said_on_connect_and_in_the_inspec
     note = win.inspector.note.text()
     assert "does not read these settings" in note and "DRY" in note
     win.close()
+
+
+def test_a_reply_the_server_sampled_under_a_grammar_shows_only_the_models_probabilities(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer
+) -> None:
+    """The server does not say which candidates its grammar allowed: replaying the later
+    stages without it would strike out the very token the server chose."""
+    store.save_preset("yn", SamplerSettings(temperature=0.0, seed=1,
+                                            grammar='root ::= "yes" | "no"'))
+    store.preset_name = "yn"
+    store.max_tokens = 4
+    win = new_window(qtbot, store, tmp_path / "history.db")
+    dialog = connect(qtbot, win, tiny_server.url)
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
+                    and not win.state.loading, timeout=TIMEOUT)
+    win.composer.edit.setPlainText("Answer")
+    qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
+    reply = win.state.last_reply()
+    assert reply is not None and reply.content in ("yes", "no")
+    win.state.select_token(reply.id, 0)
+    inspector = win.inspector
+    qtbot.waitUntil(lambda: inspector.scroll_area.isVisible(), timeout=5000)
+    assert len(inspector.strip.counts) == 1  # the raw distribution only
+    assert "grammar" in inspector.note.text()
+    chosen = [r for r in inspector.chart.rows if r.chosen]
+    assert chosen and chosen[0].cut < 0  # never shown as cut
+    win.close()

@@ -17,11 +17,20 @@ def is_remote(trace: Any) -> bool:
 class RemoteTexts(QObject):
     """Translatable texts for remote replies (context ``RemoteTexts``)."""
 
-    def stages_note(self, n: int, not_applied: Sequence[str] = ()) -> str:
-        text = self.tr(
-            "A remote server does not reveal its sampler stages: these stages are replayed "
-            "over the {n} candidates the server returned only, and are approximate."
-        ).format(n=n)
+    def stages_note(self, n: int, not_applied: Sequence[str] = (), grammar: bool = False
+                    ) -> str:
+        if grammar:
+            text = self.tr(
+                "The server sampled this reply under a grammar, and does not say which of "
+                "its {n} candidates the grammar allowed: only the model's own probabilities "
+                "are shown."
+            ).format(n=n)
+        else:
+            text = self.tr(
+                "A remote server does not reveal its sampler stages: these stages are "
+                "replayed over the {n} candidates the server returned only, and are "
+                "approximate."
+            ).format(n=n)
         if not_applied:
             text += " " + self.not_applied(not_applied)
         return text

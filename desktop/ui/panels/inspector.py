@@ -279,6 +279,9 @@ class InspectorPanel(QWidget):
         self._recorded = all(getattr(settings, k) == getattr(used, k) for k in self.spins)
         self._trace, self._trace_notes = trace, trace.notes
         keep = visible_stages(settings, used)
+        grammar_on_server = is_remote(trace) and bool(used.grammar.strip())
+        if grammar_on_server:  # which candidates the server's grammar allowed is not
+            keep = keep[:1]  # known: replaying the later stages would contradict its choice
         chain = restrict(trace.replay(settings), keep)
         self._cut_map = {orig: pos for pos, orig in enumerate(keep)}
         counts = [len(c) for _, c in chain.stages]
@@ -306,8 +309,8 @@ class InspectorPanel(QWidget):
             threshold = settings.top_p
         self.chart.set_data(rows, stage, titles, cumulative, threshold)
         self.note.setText(self.remote_texts.stages_note(
-            len(trace.cand_ids), node.stats.get("remote", {}).get("not_applied", []))
-            if is_remote(trace) else tips[stage])
+            len(trace.cand_ids), node.stats.get("remote", {}).get("not_applied", []),
+            grammar_on_server) if is_remote(trace) else tips[stage])
         self._intro.setText(self.tr(
             "Hypothetical: replays this token's {n} stored candidates through the sampler "
             "with other settings, without the model.").format(n=len(trace.cand_ids)))
