@@ -19,6 +19,7 @@ class FirstRunPage(QWidget):
     download_requested = Signal()
     open_requested = Signal()
     browse_requested = Signal()  #: open the Models window (search and download)
+    server_requested = Signal()  #: File ▸ Connect to a server…
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +94,14 @@ class FirstRunPage(QWidget):
         self.browse_button.clicked.connect(self.browse_requested)
         layout.addWidget(self.browse_button)
 
+        self.server_button = QPushButton(self.tr("Connect to a server…"), card)
+        self.server_button.setObjectName("connectServer")
+        self.server_button.setToolTip(self.tr(
+            "Chat with a model served elsewhere: vLLM, llama.cpp's llama-server or any "
+            "OpenAI-compatible server"))
+        self.server_button.clicked.connect(self.server_requested)
+        layout.addWidget(self.server_button)
+
         self.progress = QProgressBar(card)
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(False)
@@ -121,6 +130,7 @@ class FirstRunPage(QWidget):
         self.download_button.setEnabled(not busy)
         self.open_button.setEnabled(not busy)
         self.browse_button.setEnabled(not busy)
+        self.server_button.setEnabled(not busy)
         self.status.setText(message or "")
 
     def set_error(self, message: str) -> None:

@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
             "heat metrics": self._add_metrics,
         })
         self.commands.build(self.menuBar())
+        self.first_run.server_requested.connect(self.action("servers").trigger)
         self._default_state = self.saveState()
         self.status = StatusLine(state, self.statusBar())
         state.conversation_changed.connect(self._update_title)

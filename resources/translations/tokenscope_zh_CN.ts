@@ -930,7 +930,7 @@ This conversation is not saved.</source>
     <name>FirstRunPage</name>
     <message>
         <source>Welcome to Tokenscope</source>
-        <extracomment>open the Models window (search and download)</extracomment>
+        <extracomment>open the Models window (search and download) File ▸ Connect to a server…</extracomment>
         <translation>欢迎使用 Tokenscope</translation>
     </message>
     <message>
@@ -960,6 +960,14 @@ This conversation is not saved.</source>
     <message>
         <source>Search Hugging Face for GGUF models, see which ones fit your computer, and download them</source>
         <translation>在 Hugging Face 上搜索 GGUF 模型，看看哪些能在你的电脑上运行，然后下载</translation>
+    </message>
+    <message>
+        <source>Connect to a server…</source>
+        <translation>连接到服务器…</translation>
+    </message>
+    <message>
+        <source>Chat with a model served elsewhere: vLLM, llama.cpp&apos;s llama-server or any OpenAI-compatible server</source>
+        <translation>与其他地方提供的模型对话：vLLM、llama.cpp 的 llama-server 或任何兼容 OpenAI 的服务器</translation>
     </message>
     <message>
         <source>Any chat model in GGUF format works. Bigger models write better but need more memory; the Models window (File → Models…) shows which ones fit.</source>

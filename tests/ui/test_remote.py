@@ -274,3 +274,14 @@ def test_a_reply_the_server_sampled_under_a_grammar_shows_only_the_models_probab
     chosen = [r for r in inspector.chart.rows if r.chosen]
     assert chosen and chosen[0].cut < 0  # never shown as cut
     win.close()
+
+
+def test_the_welcome_page_offers_to_connect_to_a_server(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring
+) -> None:
+    win = new_window(qtbot, store, tmp_path / "history.db")
+    assert win.stack.currentWidget() is win.first_run  # no model yet
+    qtbot.mouseClick(win.first_run.server_button, Qt.MouseButton.LeftButton)
+    dialog = RemoteServers.of(win).dialog
+    assert dialog is not None and dialog.isVisible()
+    win.close()

@@ -73,6 +73,7 @@ class InspectorPanel(QWidget):
             "the model weighed and what the sampler did with them."))
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setMargin(12)  # centred lines never touch the dock's edges
 
         self.header = QLabel()
         self.header.setWordWrap(True)
