@@ -2545,8 +2545,8 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>；服务器计数为 {u}</translation>
     </message>
     <message>
-        <source>; {r} reply tokens</source>
-        <translation>；回复 {r} 个词元</translation>
+        <source>; reply tokens: {r}</source>
+        <translation>；回复词元：{r}</translation>
     </message>
     <message>
         <source> of a {c}-token context window</source>

@@ -129,9 +129,11 @@ def test_a_silent_server_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
 
 class _Status(http.server.BaseHTTPRequestHandler):
     status = 500
+    extra = ""  #: more of the error message
 
     def do_GET(self) -> None:
-        body = json.dumps({"error": {"message": f"status {self.status} from the test"}})
+        body = json.dumps(
+            {"error": {"message": f"status {self.status} from the test{self.extra}"}})
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -161,13 +163,16 @@ def status_server() -> Iterator[tuple[str, type[_Status]]]:
     (429, RemoteRateLimitError, "Wait a moment"),
     (500, RemoteServerError, "server's log"),
     (503, RemoteServerError, "server's log"),
-    (400, RemoteRequestError, "top_logprobs"),
+    (400, RemoteRequestError, "sampler settings"),
+    (400, RemoteRequestError, "top_logprobs"),  # when the server names logprobs
 ])
 def test_http_errors_say_what_to_do(
     status_server: tuple[str, type[_Status]], status: int, error: type, hint: str
 ) -> None:
     url, handler = status_server
     handler.status = status
+    if hint == "top_logprobs":
+        handler.extra = ": top_logprobs must be at most 5"
     c = RemoteClient(Server("st", url))
     with pytest.raises(error, match=hint) as info:
         list(c.chat(HELLO, "m", GREEDY, RemoteVocab()))

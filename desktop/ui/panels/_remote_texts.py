@@ -75,9 +75,9 @@ class RemoteTexts(QObject):
             text = self.tr("Remote reply: {n} prompt tokens, as the server tokenized the "
                            "prompt").format(n=n)
         usage = stats.get("usage_prompt_tokens")
-        if usage is not None:
+        if usage is not None and usage != n:  # said once when they agree
             text += self.tr("; the server counted {u}").format(u=usage)
-        text += self.tr("; {r} reply tokens").format(r=n_reply)
+        text += self.tr("; reply tokens: {r}").format(r=n_reply)
         n_ctx = stats.get("n_ctx")
         if n_ctx:
             text += self.tr(" of a {c}-token context window").format(c=n_ctx)
