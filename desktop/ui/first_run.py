@@ -20,6 +20,7 @@ class FirstRunPage(QWidget):
     open_requested = Signal()
     browse_requested = Signal()  #: open the Models window (search and download)
     server_requested = Signal()  #: File ▸ Connect to a server…
+    reconnect_requested = Signal()  #: the last server connection again
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +103,12 @@ class FirstRunPage(QWidget):
         self.server_button.clicked.connect(self.server_requested)
         layout.addWidget(self.server_button)
 
+        self.reconnect_button = QPushButton(card)
+        self.reconnect_button.setObjectName("reconnectServer")
+        self.reconnect_button.clicked.connect(self.reconnect_requested)
+        self.reconnect_button.hide()  # offer_reconnect shows it
+        layout.insertWidget(layout.indexOf(self.download_button), self.reconnect_button)
+
         self.progress = QProgressBar(card)
         self.progress.setRange(0, 0)
         self.progress.setTextVisible(False)
@@ -131,7 +138,15 @@ class FirstRunPage(QWidget):
         self.open_button.setEnabled(not busy)
         self.browse_button.setEnabled(not busy)
         self.server_button.setEnabled(not busy)
+        self.reconnect_button.setEnabled(not busy)
         self.status.setText(message or "")
+
+    def offer_reconnect(self, model: str, server: str) -> None:
+        """Offer, first, the connection the window used last (``model`` on ``server``)."""
+        name = model.replace("\\", "/").rsplit("/", 1)[-1]
+        self.reconnect_button.setText(
+            self.tr("Reconnect to %1 on %2").replace("%1", name).replace("%2", server))
+        self.reconnect_button.show()
 
     def set_error(self, message: str) -> None:
         self.set_busy(None)

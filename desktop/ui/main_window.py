@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         })
         self.commands.build(self.menuBar())
         self.first_run.server_requested.connect(self.action("servers").trigger)
+        self.first_run.reconnect_requested.connect(self._reconnect)
         self._default_state = self.saveState()
         self.status = StatusLine(state, self.statusBar())
         state.conversation_changed.connect(self._update_title)
@@ -230,6 +231,11 @@ class MainWindow(QMainWindow):
                 self.performance_dock]
 
     # --- the window's own behaviour ----------------------------------------------------------
+
+    def _reconnect(self) -> None:
+        from desktop.ui.window.remote import RemoteServers
+
+        RemoteServers.of(self).reconnect_last()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.conversations.title(self.state.current)} — {APP_NAME}")

@@ -110,6 +110,20 @@ class SettingsStore:
         self.qsettings.setValue("model/last", path or "")
 
     @property
+    def last_server(self) -> tuple[str, str] | None:
+        """(server name, model) of the last connection, while it is the last thing the
+        window used (loading a local model forgets it)."""
+        value = self._get_json("server/last", None)
+        if (isinstance(value, list) and len(value) == 2
+                and all(isinstance(v, str) and v for v in value)):
+            return value[0], value[1]
+        return None
+
+    @last_server.setter
+    def last_server(self, value: tuple[str, str] | None) -> None:
+        self.qsettings.setValue("server/last", json.dumps(list(value)) if value else "")
+
+    @property
     def last_dir(self) -> str:
         return self._get("model/last_dir", "", str)
 

@@ -930,7 +930,7 @@ This conversation is not saved.</source>
     <name>FirstRunPage</name>
     <message>
         <source>Welcome to Tokenscope</source>
-        <extracomment>open the Models window (search and download) File ▸ Connect to a server…</extracomment>
+        <extracomment>open the Models window (search and download) File ▸ Connect to a server… the last server connection again</extracomment>
         <translation>欢迎使用 Tokenscope</translation>
     </message>
     <message>
@@ -972,6 +972,10 @@ This conversation is not saved.</source>
     <message>
         <source>Any chat model in GGUF format works. Bigger models write better but need more memory; the Models window (File → Models…) shows which ones fit.</source>
         <translation>任何 GGUF 格式的对话模型都可以使用。模型越大，写得越好，但也需要更多内存；“模型”窗口（文件 → 模型…）会告诉你哪些能装得下。</translation>
+    </message>
+    <message>
+        <source>Reconnect to %1 on %2</source>
+        <translation>重新连接到 %2 上的 %1</translation>
     </message>
 </context>
 <context>
@@ -2469,6 +2473,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
 </context>
 <context>
     <name>RemoteServers</name>
+    <message>
+        <source>The server %1 is no longer saved: connect to it again with File ▸ Connect to a server…</source>
+        <translation>服务器 %1 已不在保存列表中：请通过“文件 ▸ 连接到服务器…”重新连接。</translation>
+    </message>
     <message>
         <source>Stop the reply first.</source>
         <translation>请先停止回复。</translation>

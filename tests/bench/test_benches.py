@@ -49,7 +49,7 @@ def test_download_bench_reports_both_clients() -> None:
 
 
 def test_ui_stall_bench_measures_launch_and_streaming(tiny_model: Path) -> None:
-    out = run_bench("ui_stall.py", str(tiny_model), "--tokens", "12",
+    out = run_bench("ui_stall.py", str(tiny_model), "--tokens", "40",
                     "--baseline-seconds", "0.2", "--threads", "1")
     assert "streaming, heat mode" in out and "inspector, per token" in out
     assert "launch (fresh process): window open after" in out

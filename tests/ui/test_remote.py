@@ -285,3 +285,33 @@ def test_the_welcome_page_offers_to_connect_to_a_server(
     dialog = RemoteServers.of(win).dialog
     assert dialog is not None and dialog.isVisible()
     win.close()
+
+
+def test_the_last_server_is_offered_again_at_launch_not_dialled(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer,
+    tiny_model: Path,
+) -> None:
+    history = tmp_path / "history.db"
+    win = new_window(qtbot, store, history)
+    dialog = connect(qtbot, win, tiny_server.url)
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
+                    and not win.state.loading, timeout=TIMEOUT)
+    win.close()
+
+    again = new_window(qtbot, store, history)  # "after a restart"
+    assert again.state.session is None and again.stack.currentWidget() is again.first_run
+    button = again.first_run.reconnect_button
+    assert button.isVisible() and "on loop" in button.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(again.state.session, RemoteChatSession)
+                    and not again.state.loading, timeout=TIMEOUT)
+    assert again.state.session.model == tiny_server.model
+    # a local model loaded afterwards is what the next launch starts with
+    again.models.load(tiny_model)
+    qtbot.waitUntil(lambda: again.state.engine is not None
+                    and not isinstance(again.state.session, RemoteChatSession)
+                    and not again.state.loading, timeout=TIMEOUT)
+    assert store.last_server is None
+    again.close()

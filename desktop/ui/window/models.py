@@ -61,6 +61,11 @@ class Models(QObject):
 
             self._ready(engine, backend.build_info().to_dict(), owned=False)
             return
+        last_server = self.settings.last_server
+        if model_path is None and last_server is not None:  # a server was used last:
+            self.page.first_run.offer_reconnect(last_server[1], last_server[0])  # offered,
+            self.page.show_first_run()  # not dialled at launch (it may be down)
+            return
         path = model_path or self.settings.last_model
         if path and Path(path).is_file():
             self.page.show_chat()  # "Loading…" shows in the chat
@@ -165,6 +170,8 @@ class Models(QObject):
                 engine.close()
             return
         self.settings.last_model = str(engine.path)
+        if owned:  # a model the user loaded: it, not a server, is what to start with
+            self.settings.last_server = None
         self.settings.remember_model(engine.name, str(engine.path))
         try:
             chat_format = chat_format_for(self.settings.qsettings, str(engine.path))

@@ -9,6 +9,7 @@ The window needs no field for it: ``RemoteServers.of(window)`` makes one on firs
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -55,6 +56,23 @@ class RemoteServers(QObject):
         self.dialog.show()
         self.dialog.raise_()
         return self.dialog
+
+    @Slot()
+    def reconnect_last(self) -> None:
+        """Connect again to the server and model the window used last."""
+        last = self.window.settings_store.last_server
+        if last is None:
+            return
+        try:
+            server = servers.load_servers().get(last[0])
+            if server is None:
+                raise servers.ServerConfigError(
+                    self.tr("The server %1 is no longer saved: connect to it again with "
+                            "File ▸ Connect to a server…").replace("%1", last[0]))
+        except servers.ServerConfigError as exc:  # removed since, or unreadable
+            self.window.first_run.set_error(str(exc))
+            return
+        self.connect_to(server, last[1])
 
     @Slot(object, str)
     def connect_to(self, server: Server, model: str) -> None:
@@ -115,6 +133,10 @@ class RemoteServers(QObject):
     def _on_connected(self, result: tuple[RemoteClient, str, int | None]) -> None:
         client, model, n_ctx = result
         client.context_size = n_ctx
+        with contextlib.suppress(servers.ServerConfigError):  # saved: offered at next launch
+            saved = client.server.name in servers.load_servers()
+            if saved:
+                self.window.settings_store.last_server = (client.server.name, model)
         w, state = self.window, self.state
         state.set_loading(False)
         state.set_task(None)
