@@ -184,6 +184,7 @@ class ServersDialog(QDialog):
         self.models.clear()
         self._say("")
         self._update()
+        self.refresh_models()  # a saved server: its models at once (off the UI thread)
 
     @Slot()
     def new_server(self) -> None:
@@ -270,6 +271,8 @@ class ServersDialog(QDialog):
     @Slot(str, object)
     def _on_models(self, name: str, names: list[str]) -> None:
         self.models_button.setEnabled(True)
+        if not self._is_selected(name):  # an answer for a server no longer selected
+            return
         self.models.clear()
         self.models.addItems(names)
         self._say(self.tr("Models on %1: %2").replace("%1", name)
@@ -279,6 +282,8 @@ class ServersDialog(QDialog):
     @Slot(str, str)
     def _on_failed(self, name: str, message: str) -> None:
         self.models_button.setEnabled(True)
+        if not self._is_selected(name):
+            return
         self._say(message, error=True)
         self._update()
 
@@ -289,6 +294,10 @@ class ServersDialog(QDialog):
             return
         self.connect_requested.emit(server, model)
         self.accept()
+
+    def _is_selected(self, name: str) -> bool:
+        server = self.selected()
+        return server is not None and server.name == name
 
     def _update(self) -> None:
         self.remove_button.setEnabled(self.selected() is not None)

@@ -315,3 +315,18 @@ def test_the_last_server_is_offered_again_at_launch_not_dialled(
                     and not again.state.loading, timeout=TIMEOUT)
     assert store.last_server is None
     again.close()
+
+
+def test_picking_a_saved_server_lists_its_models_by_itself(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer
+) -> None:
+    win = new_window(qtbot, store, tmp_path / "history.db")
+    dialog = connect(qtbot, win, tiny_server.url)  # saves the server
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    dialog.close()
+    win.action("servers").trigger()  # opened again: the saved server is picked ...
+    assert dialog.isVisible() and dialog.selected() is not None
+    # ... and its models come without pressing "List models"
+    qtbot.waitUntil(lambda: dialog.connect_button.isEnabled(), timeout=TIMEOUT)
+    assert dialog.models.currentText() == tiny_server.model
+    win.close()
