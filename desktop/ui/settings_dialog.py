@@ -49,8 +49,11 @@ def _note(text: str, parent: QWidget) -> QLabel:
 
 class SettingsDialog(QDialog):
     def __init__(
-        self, store: SettingsStore, gpu_offload: bool, parent: QWidget | None = None
+        self, store: SettingsStore, gpu_offload: bool, parent: QWidget | None = None,
+        server: str | None = None,
     ) -> None:
+        """``server``: the server the window is connected to (its name), if any: the Model
+        tab then says its settings are for local models."""
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
         self.setObjectName("settingsDialog")
@@ -58,6 +61,7 @@ class SettingsDialog(QDialog):
         self.load_options_changed = False
         self.language_changed = False
         self.tabs = QTabWidget(self)
+        self.server = server
         self.tabs.addTab(self._model_tab(gpu_offload), self.tr("Model"))
         self.tabs.addTab(self._sampling_tab(), self.tr("Sampling"))
         self.tabs.addTab(self.advanced, self.tr("More samplers"))
@@ -78,6 +82,12 @@ class SettingsDialog(QDialog):
     def _model_tab(self, gpu_offload: bool) -> QWidget:
         page = QWidget(self)
         form = QFormLayout(page)
+        if self.server:
+            self.server_note = _note(self.tr(
+                "Connected to %1: these settings are for models loaded on this computer; "
+                "the server runs its model with its own (its context window, threads and "
+                "GPU).").replace("%1", self.server), page)
+            form.addRow(self.server_note)
         opts = self.store.load_options()
         self.n_ctx = QSpinBox(page)
         self.n_ctx.setRange(256, 1_048_576)

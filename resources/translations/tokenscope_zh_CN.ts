@@ -2883,6 +2883,10 @@ Entropy: how spread out its choices were at that step (in bits).</source>
         <translation>语言</translation>
     </message>
     <message>
+        <source>Connected to %1: these settings are for models loaded on this computer; the server runs its model with its own (its context window, threads and GPU).</source>
+        <translation>已连接到 %1：这些设置用于在本机加载的模型；服务器用它自己的设置运行它的模型（上下文窗口、线程数和 GPU）。</translation>
+    </message>
+    <message>
         <source> tokens</source>
         <translation> 个词元</translation>
     </message>

@@ -330,3 +330,31 @@ def test_picking_a_saved_server_lists_its_models_by_itself(
     qtbot.waitUntil(lambda: dialog.connect_button.isEnabled(), timeout=TIMEOUT)
     assert dialog.models.currentText() == tiny_server.model
     win.close()
+
+
+def test_settings_while_connected_say_what_is_local_and_what_the_server_ignores(
+    qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from desktop.ui.settings_dialog import SettingsDialog
+
+    win = new_window(qtbot, store, tmp_path / "history.db")
+    dialog = connect(qtbot, win, tiny_server.url)
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
+                    and not win.state.loading, timeout=TIMEOUT)
+    shown: list[SettingsDialog] = []
+
+    def accept_with_xtc(self: SettingsDialog) -> int:
+        shown.append(self)
+        store.save_preset("xtc", SamplerSettings(temperature=0.0, xtc_probability=0.5))
+        store.preset_name = "xtc"
+        return 1
+
+    monkeypatch.setattr(SettingsDialog, "exec", accept_with_xtc)
+    win.preferences.open_settings()
+    assert "Connected to loop" in shown[0].server_note.text()
+    said = win.statusBar().currentMessage()
+    assert "does not read these settings" in said and "XTC" in said
+    win.close()

@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop import __version__
+from desktop.ui.panels._remote_texts import RemoteTexts
 from desktop.ui.settings_dialog import SettingsDialog
 from desktop.ui.settings_store import SettingsStore
 from desktop.ui.window.models import Models
@@ -33,12 +34,18 @@ class Preferences(QObject):
                 offload = backend.build_info().gpu_offload
             except Exception:  # no llama.cpp: nothing to offload either
                 offload = False
-        dialog = SettingsDialog(self.settings, offload, self.parent_widget)
+        not_applied = getattr(state.session, "not_applied", None)  # a server's session
+        server = state.build.get("server") if state.build and not_applied else None
+        dialog = SettingsDialog(self.settings, offload, self.parent_widget, server=server)
         if not dialog.exec():
             return
         if state.session is not None:
             state.session.settings = self.settings.sampler_settings()
             state.session.max_tokens = self.settings.max_tokens
+        if not_applied is not None:  # say at once what the server will not read
+            ignored = not_applied()
+            if ignored:
+                state.say(RemoteTexts(self).not_applied(ignored), 20000)
         if not state.current.nodes:
             state.current.system = self.settings.system_prompt
         if dialog.load_options_changed and self.models.dialog is not None:

@@ -153,6 +153,7 @@ class RemoteServers(QObject):
         engine = RemoteEngine(session, n_ctx)
         build = {"backend": self.tr("%1 at %2").replace("%1", client.server.kind_label)
                  .replace("%2", client.server.name), "gpu_offload": False, "remote": True,
+                 "server": client.server.name,
                  "url": client.server.url}
         state.engine = engine  # vocabularies ask it when the views follow
         w.vocab.forget()
