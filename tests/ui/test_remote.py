@@ -57,6 +57,15 @@ def connect(qtbot: Any, win: MainWindow, url: str, name: str = "loop") -> Any:
     return dialog
 
 
+def connected(qtbot: Any, win: MainWindow, url: str) -> None:
+    """Connect through the dialog (the only model on the server) and wait until chatting."""
+    dialog = connect(qtbot, win, url)
+    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
+                    and not win.state.loading, timeout=TIMEOUT)
+
+
 def test_chat_inspect_branch_stop_and_reopen(
     qtbot: Any, store: Any, tmp_path: Path, ring: MemoryKeyring, tiny_server: LoopbackServer
 ) -> None:
@@ -220,11 +229,7 @@ def test_settings_the_server_does_not_read_are_said_on_connect_and_in_the_inspec
     store.preset_name = "dry"
     store.max_tokens = 6
     win = new_window(qtbot, store, tmp_path / "history.db")
-    dialog = connect(qtbot, win, tiny_server.url)
-    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
-    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
-                    and not win.state.loading, timeout=TIMEOUT)
+    connected(qtbot, win, tiny_server.url)
     said = win.statusBar().currentMessage()
     assert "does not read these settings" in said and "DRY" in said
 
@@ -256,11 +261,7 @@ def test_a_reply_the_server_sampled_under_a_grammar_shows_only_the_models_probab
     store.preset_name = "yn"
     store.max_tokens = 4
     win = new_window(qtbot, store, tmp_path / "history.db")
-    dialog = connect(qtbot, win, tiny_server.url)
-    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
-    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
-                    and not win.state.loading, timeout=TIMEOUT)
+    connected(qtbot, win, tiny_server.url)
     win.composer.edit.setPlainText("Answer")
     qtbot.keyClick(win.composer.edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not win.state.generating, timeout=TIMEOUT)
@@ -293,11 +294,7 @@ def test_the_last_server_is_offered_again_at_launch_not_dialled(
 ) -> None:
     history = tmp_path / "history.db"
     win = new_window(qtbot, store, history)
-    dialog = connect(qtbot, win, tiny_server.url)
-    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
-    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
-                    and not win.state.loading, timeout=TIMEOUT)
+    connected(qtbot, win, tiny_server.url)
     win.close()
 
     again = new_window(qtbot, store, history)  # "after a restart"
@@ -339,11 +336,7 @@ def test_settings_while_connected_say_what_is_local_and_what_the_server_ignores(
     from desktop.ui.settings_dialog import SettingsDialog
 
     win = new_window(qtbot, store, tmp_path / "history.db")
-    dialog = connect(qtbot, win, tiny_server.url)
-    qtbot.waitUntil(lambda: dialog.models.count() == 1, timeout=TIMEOUT)
-    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: isinstance(win.state.session, RemoteChatSession)
-                    and not win.state.loading, timeout=TIMEOUT)
+    connected(qtbot, win, tiny_server.url)
     shown: list[SettingsDialog] = []
 
     def accept_with_xtc(self: SettingsDialog) -> int:
