@@ -88,6 +88,21 @@ class StepTrace:
     def text(self) -> str:
         return piece_text(self.piece)
 
+    @property
+    def grammar_forced(self) -> bool:
+        """The grammar left the sampler no other choice (``p_sample`` 1) and cut a
+        candidate the model found more likely: the token is the grammar's, not the
+        model's pick (its low ``p_model`` is no sign the model was unsure of its words)."""
+        cut = self.cand_cut
+        if cut is None or self.p_sample < 1.0 - 1e-6:
+            return False
+        from .sampling import STAGE_NAMES
+
+        grammar = STAGE_NAMES.index("grammar")
+        where = np.flatnonzero(self.cand_ids == self.token)
+        above = cut[: int(where[0])] if where.size else cut
+        return bool((above == grammar).any())
+
     def cand_probs(self) -> npt.NDArray[np.float64]:
         """Raw model probabilities of the stored candidates."""
         return np.exp(self.cand_logits.astype(np.float64) - self.lse)

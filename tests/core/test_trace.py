@@ -71,3 +71,25 @@ def test_json_row_matches_the_documented_schema(tiny_engine) -> None:
         assert all(isinstance(c["text"], str) for c in top)
         # under greedy decoding every other candidate is cut at the temperature stage
         assert all(not c["kept_by"] or c["kept_by"][-1] != "temperature" for c in top[1:])
+
+
+def grammar_reply(engine) -> list[StepTrace]:
+    """A greedy reply under a grammar whose words the tiny model would not pick itself."""
+    prompt = engine.tokenize("Answer:", add_bos=True)
+    done = [e for e in generate(engine, prompt, SamplerSettings(
+        temperature=0.0, grammar='root ::= "yes, certainly" | "no, never"'), max_tokens=12)][-1]
+    assert isinstance(done, DoneEvent)
+    return done.traces
+
+
+def test_grammar_forced_marks_the_tokens_a_grammar_chose_not_the_model(tiny_engine) -> None:
+    forced = [t for t in grammar_reply(tiny_engine) if t.grammar_forced]
+    assert forced  # within a word the grammar leaves one way on
+    for t in forced:
+        assert t.p_sample == 1.0 and t.rank > 1  # the model wanted something else
+    tiny_engine.truncate(0)
+    prompt = tiny_engine.tokenize("Answer:", add_bos=True)
+    free = [e for e in generate(tiny_engine, prompt, SamplerSettings(temperature=0.0),
+                                max_tokens=8)][-1]
+    assert isinstance(free, DoneEvent)
+    assert not any(t.grammar_forced for t in free.traces)  # greedy alone forces nothing

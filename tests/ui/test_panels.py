@@ -432,3 +432,17 @@ def test_typed_markers_are_ordinary_pieces_in_the_prompt_tokens_panel(
     assert "<" in "".join(lab for lab, s in zip(panel.prompt_view.labels,
                                                  panel.prompt_view.special, strict=True)
                           if not s)
+
+
+def test_the_timeline_does_not_flag_tokens_a_grammar_forced(tiny_engine) -> None:
+    """Their low p is the grammar overriding the model, not the model being unsure: they
+    are not listed as spans to check for errors."""
+    from desktop.ui.panels.timeline import SpanTracker
+    from tests.core.test_trace import grammar_reply
+
+    traces = grammar_reply(tiny_engine)
+    tracker = SpanTracker(threshold=1.01)  # every token is "low confidence" but those
+    tracker.feed(traces)
+    flagged = {i for s in tracker.spans for i in range(s.start, s.end + 1)}
+    assert flagged == {i for i, t in enumerate(traces) if not t.grammar_forced}
+    assert len(flagged) < len(traces)

@@ -53,7 +53,8 @@ from ._common import (
 
 @dataclass
 class Span:
-    """Consecutive tokens with p_model < LOW_CONFIDENCE (``end`` inclusive)."""
+    """Consecutive tokens with p_model < LOW_CONFIDENCE (``end`` inclusive); tokens a
+    grammar forced (``StepTrace.grammar_forced``) are left out."""
 
     start: int
     end: int
@@ -90,7 +91,7 @@ class SpanTracker:
             t = traces[i]
             self.max_entropy = max(self.max_entropy, t.entropy)
             self.sum_p += t.p_model
-            if t.p_model >= self.threshold:
+            if t.p_model >= self.threshold or t.grammar_forced:  # the grammar's choice
                 continue
             changed = True
             last = self.spans[-1] if self.spans else None
