@@ -1161,9 +1161,9 @@ Entropy: how spread out its choices were at that step (in bits).</source>
 <context>
     <name>InspectorPanel</name>
     <message>
-        <source>Select a token of a reply (in the chat or the timeline) to see the candidates the model weighed and what the sampler did with them.</source>
+        <source>Click a token of a reply, in the timeline or in the chat with heat mode on (Ctrl+H), to see the candidates the model weighed and what the sampler did with them.</source>
         <extracomment>the what-if controls: settings field -&gt; (minimum, maximum, step, decimals) node id, token index, replacement token</extracomment>
-        <translation>在对话或时间线中选择回复里的一个词元，就能看到模型考虑过哪些候选词元，以及采样器是如何处理它们的。</translation>
+        <translation>点击回复中的一个词元（在时间线里，或打开热力模式（Ctrl+H）后在对话里），就能看到模型考虑过哪些候选词元，以及采样器是如何处理它们的。</translation>
     </message>
     <message>
         <source>Sampling stages, in order. ←/→ to step through them.</source>

@@ -69,8 +69,9 @@ class InspectorPanel(QWidget):
         self.remote_texts = RemoteTexts(self)
 
         self.placeholder = QLabel(self.tr(
-            "Select a token of a reply (in the chat or the timeline) to see the candidates "
-            "the model weighed and what the sampler did with them."))
+            "Click a token of a reply, in the timeline or in the chat with heat mode on "
+            "(Ctrl+H), to see the candidates the model weighed and what the sampler did "
+            "with them."))
         self.placeholder.setWordWrap(True)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setMargin(12)  # centred lines never touch the dock's edges
