@@ -4,11 +4,8 @@ flag (llama.cpp's names), ``--trace`` JSON Lines and coloured tokens."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import sys
-import threading
 import time
 from typing import Any, TextIO
 
@@ -19,6 +16,7 @@ from desktop.cli_common import (
     _limited,
     _load_engine,
     converse,
+    stream_reply,
     template_notice,
 )
 from desktop.cli_sampling import add_sampler_args, settings_from_args
@@ -54,32 +52,7 @@ class _Printer:
 def _run_turn(
     session: Any, text: str, printer: _Printer, trace_out: TextIO | None, verbose: bool = False
 ) -> Any:
-    from desktop.core.generation import DoneEvent, PromptEvent, TextEvent, TokenEvent
-
-    cancel = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, lambda *_: cancel.set())
-    done = None
-    try:
-        seed = None
-        for ev in session.send(text, cancel):
-            if isinstance(ev, PromptEvent):
-                seed = ev.seed
-            elif isinstance(ev, TokenEvent):
-                printer.token(ev.text, ev.trace.p_model)
-                if trace_out is not None:
-                    row = ev.trace.to_json(session.settings, session.engine.piece)
-                    row["seed"] = seed
-                    trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            elif isinstance(ev, TextEvent):
-                printer.token(ev.text, 1.0)
-            elif isinstance(ev, DoneEvent):
-                done = ev
-    finally:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, previous)
-    printer.out.write("\n")
+    done = stream_reply(session, text, printer, trace_out, session.engine.piece)
     if verbose and done is not None:
         n = len(done.traces)
         print(

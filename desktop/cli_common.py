@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from desktop.core.errors import TokenscopeError, UsageError
 from desktop.core.gpu import parse_gpu_layers
@@ -147,3 +147,41 @@ def template_notice(template: Any, explicit: bool, verbose: bool,
         return (f"tokenscope: chat template: {reason} (a base model, not tuned for chat, "
                 f"answers better with {hint})")
     return f"tokenscope: chat template: {reason}" if verbose else None
+
+
+def stream_reply(session: Any, text: str, printer: Any, trace_out: TextIO | None,
+                 piece: Callable[[int], bytes]) -> Any:
+    """Send ``text`` and print the reply as it streams (Ctrl+C stops it), writing a
+    ``--trace`` row per token with the reply's seed; returns the DoneEvent (None if none
+    came). Local and remote chats alike; each prints its own summary after."""
+    import json
+    import signal
+    import threading
+
+    from desktop.core.generation import DoneEvent, PromptEvent, TextEvent, TokenEvent
+
+    cancel = threading.Event()
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT)
+    if main:
+        signal.signal(signal.SIGINT, lambda *_: cancel.set())
+    done = seed = None
+    try:
+        for ev in session.send(text, cancel):
+            if isinstance(ev, PromptEvent):
+                seed = ev.seed
+            elif isinstance(ev, TokenEvent):
+                printer.token(ev.text, ev.trace.p_model)
+                if trace_out is not None:
+                    row = ev.trace.to_json(session.settings, piece)
+                    row["seed"] = seed
+                    trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            elif isinstance(ev, TextEvent):
+                printer.token(ev.text, 1.0)
+            elif isinstance(ev, DoneEvent):
+                done = ev
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+    printer.out.write("\n")
+    return done

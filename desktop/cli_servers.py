@@ -19,9 +19,7 @@ import argparse
 import getpass
 import json
 import os
-import signal
 import sys
-import threading
 import time
 from typing import Any, TextIO
 
@@ -155,33 +153,9 @@ def add_remote_chat_args(c: argparse.ArgumentParser) -> None:
 
 def _turn(session: Any, text: str, printer: Any, trace_out: TextIO | None,
           verbose: bool) -> Any:
-    from desktop.core.generation import DoneEvent, PromptEvent, TextEvent, TokenEvent
+    from desktop.cli_common import stream_reply
 
-    cancel = threading.Event()
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGINT)
-    if main:
-        signal.signal(signal.SIGINT, lambda *_: cancel.set())
-    done = None
-    seed = None
-    try:
-        for ev in session.send(text, cancel):
-            if isinstance(ev, PromptEvent):
-                seed = ev.seed
-            elif isinstance(ev, TokenEvent):
-                printer.token(ev.text, ev.trace.p_model)
-                if trace_out is not None:
-                    row = ev.trace.to_json(session.settings, session.piece)
-                    row["seed"] = seed
-                    trace_out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            elif isinstance(ev, TextEvent):
-                printer.token(ev.text, 1.0)
-            elif isinstance(ev, DoneEvent):
-                done = ev
-    finally:
-        if main:
-            signal.signal(signal.SIGINT, previous)
-    printer.out.write("\n")
+    done = stream_reply(session, text, printer, trace_out, session.piece)
     if done is None:
         return None
     if verbose:
