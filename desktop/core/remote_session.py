@@ -31,12 +31,13 @@ from pathlib import Path
 from .chat import ChatTemplate, Message
 from .conversation import Conversation, Node
 from .errors import TemplateError, TokenscopeError
-from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
+from .generation import DoneEvent, Event, PromptEvent
 from .grammar import check_grammar
 from .remote import RemoteClient, RemoteDone, estimate_tokens
 from .remote_extras import ServerExtras
 from .remote_sampling import SamplingRequest, sampling_request
 from .remote_trace import RemoteStepTrace, RemoteVocab
+from .reply_writer import record_event
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
 from .trace import StepTrace
@@ -244,19 +245,7 @@ class RemoteChatSession:
         for event in events:
             if isinstance(event, PromptEvent):  # time to the first streamed chunk
                 node.stats.update(prompt_seconds=event.stats.seconds)
-            elif isinstance(event, TokenEvent):
-                node.traces.append(event.trace)
-                node.content += event.text
-                if writer is not None:
-                    writer.update()
-            elif isinstance(event, TextEvent):
-                node.content += event.text
             elif isinstance(event, DoneEvent):
-                node.finish_reason = event.reason
-                node.stats.update(
-                    first_token_seconds=event.first_token_seconds,
-                    gen_seconds=event.gen_seconds, gen_tps=event.gen_tokens_per_second,
-                )
                 if isinstance(event, RemoteDone):
                     if event.usage_prompt_tokens is not None:
                         node.stats["usage_prompt_tokens"] = event.usage_prompt_tokens
@@ -268,8 +257,7 @@ class RemoteChatSession:
                     if event.lost_text_tokens:
                         node.stats["remote"]["lost_text_tokens"] = event.lost_text_tokens
                 self.last_done = event
-                if writer is not None:
-                    writer.finish()
+            record_event(node, event, writer)  # the writer saves the stats above too
             yield event
 
 

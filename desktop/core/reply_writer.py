@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from .conversation import Conversation, Node
+from .generation import DoneEvent, Event, TextEvent, TokenEvent
 from .store_db import StoreError
 
 log = logging.getLogger(__name__)
@@ -80,3 +81,24 @@ class ReplyWriter:
 
     def finish(self) -> None:
         self.update(force=True)
+
+
+def record_event(node: Node, event: Event, writer: ReplyWriter | None) -> None:
+    """Fold one generation event into the reply ``node`` (and its ``writer``): tokens and
+    text as they come; at the end, the finish reason and the timings. Local and remote
+    sessions add what only they know (prompt statistics, a server's usage) themselves."""
+    if isinstance(event, TokenEvent):
+        node.traces.append(event.trace)
+        node.content += event.text
+        if writer is not None:
+            writer.update()
+    elif isinstance(event, TextEvent):
+        node.content += event.text
+    elif isinstance(event, DoneEvent):
+        node.finish_reason = event.reason
+        node.stats.update(
+            first_token_seconds=event.first_token_seconds,
+            gen_seconds=event.gen_seconds, gen_tps=event.gen_tokens_per_second,
+        )
+        if writer is not None:
+            writer.finish()

@@ -16,8 +16,9 @@ from .chat import ChatTemplate, Message
 from .context import ContextPlan, plan_context
 from .conversation import Conversation, Node
 from .engine import Engine
-from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent, generate
+from .generation import DoneEvent, Event, PromptEvent, generate
 from .prompt import prompt_tokenizer
+from .reply_writer import record_event
 from .sampling import SamplerSettings
 from .store import ReplyWriter, Store
 from .thinking import Markers, ThinkingBudget
@@ -221,20 +222,8 @@ class ChatSession:
                     n_prompt=event.stats.n_prompt, n_reused=event.stats.n_reused,
                     n_evaluated=event.stats.n_evaluated, prompt_seconds=event.stats.seconds,
                 )
-            elif isinstance(event, TokenEvent):
-                node.traces.append(event.trace)
-                node.content += event.text
-                if writer is not None:
-                    writer.update()
-            elif isinstance(event, TextEvent):
-                node.content += event.text
             elif isinstance(event, DoneEvent):
-                node.finish_reason = event.reason
-                node.stats.update(
-                    seed=event.seed, first_token_seconds=event.first_token_seconds,
-                    gen_seconds=event.gen_seconds, gen_tps=event.gen_tokens_per_second,
-                )
+                node.stats["seed"] = event.seed
                 self.last_done = event
-                if writer is not None:
-                    writer.finish()
+            record_event(node, event, writer)
             yield event
