@@ -29,7 +29,6 @@ from .chat import Message
 from .engine import EvalStats
 from .errors import TokenscopeError
 from .generation import DoneEvent, Event, PromptEvent, TextEvent, TokenEvent
-from .grammar import check_grammar
 from .remote_sampling import sampling_request
 from .remote_trace import RemoteVocab, completion_entries, step_from_logprobs
 from .sampling import SamplerSettings
@@ -183,8 +182,6 @@ class RemoteClient:
                   ) -> tuple[dict[str, Any], dict[str, Any]]:
         request = sampling_request(self.server.kind, settings, max_tokens, stop,
                                    self.context_size)
-        if "grammar" in request.extra:  # a bad one can crash a server: llama.cpp's parser
-            check_grammar(request.extra["grammar"])  # says so here first
         extra = dict(request.extra)
         if self.server.kind == "llama-server" and self.server.top_logprobs:
             extra["n_probs"] = self.server.top_logprobs

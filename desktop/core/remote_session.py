@@ -189,8 +189,8 @@ class RemoteChatSession:
         read turned off; what the user asked for in vain listed in ``not_applied``)."""
         s = self.client.server
         request = self._request(settings)
-        if "grammar" in request.extra:  # refused before a reply exists (GrammarError)
-            check_grammar(request.extra["grammar"])
+        if "grammar" in request.extra:  # a bad one can make a server exit: llama.cpp's own
+            check_grammar(request.extra["grammar"])  # parser refuses it here, before a reply
         node = self.conversation.add(parent, "assistant", "", settings=request.applied,
                                      model=self.name)
         node.stats["remote"] = {
